@@ -1,0 +1,260 @@
+// pybeyla.Tracer: a thin layer over beyla_tracer_*. Spans are copied (beyla_span_copy)
+// in the C callback while the GIL is released, and turned into dicts once poll returns.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <beyla/beyla.h>
+
+#include "bindings.h"
+
+namespace py = pybind11;
+
+namespace {
+
+const char *kind_name(int k) { return k == BEYLA_SPAN_SERVER ? "server" : k == BEYLA_SPAN_CLIENT ? "client" : "unknown"; }
+
+py::dict span_dict(const beyla_span *s) {
+    py::dict d;
+    d["kind"] = kind_name(s->kind);
+    d["protocol"] = s->protocol == BEYLA_PROTO_HTTP1 ? "http" : "unknown";
+    d["start_time_unix_nano"] = s->start_time_unix_nano;
+    d["end_time_unix_nano"] = s->end_time_unix_nano;
+    d["duration_ns"] = s->end_time_unix_nano >= s->start_time_unix_nano ? s->end_time_unix_nano - s->start_time_unix_nano : 0;
+    d["process.pid"] = s->pid;
+    d["thread.id"] = s->tid;
+    d["process.executable.name"] = s->exe ? s->exe : "";
+    for (size_t i = 0; i < s->attr_count; i++) {
+        const beyla_attr &a = s->attrs[i];
+        if (!a.key) continue;
+        if (a.type == BEYLA_ATTR_INT) d[a.key] = a.num;
+        else d[a.key] = a.str ? a.str : "";
+    }
+    return d;
+}
+
+std::string err_text(int err) {
+    char buf[256];
+    beyla_strerror(err, buf, sizeof(buf));
+    return buf;
+}
+
+[[noreturn]] void raise_errno(int err, const std::string &what) {
+    err = err < 0 ? -err : err;
+    PyErr_SetObject(PyExc_OSError, py::make_tuple(err, what).ptr());
+    throw py::error_already_set();
+}
+
+void log_to_python(beyla_log_level level, const char *msg, void *) {
+    // Called from poll()/start() with the GIL released.
+    py::gil_scoped_acquire gil;
+    try {
+        static const char *names[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
+        py::module_::import("logging").attr("getLogger")("pybeyla").attr("log")(
+            py::module_::import("logging").attr(names[level]), msg);
+    } catch (py::error_already_set &e) {
+        e.discard_as_unraisable("pybeyla log");
+    }
+}
+
+class Tracer {
+  public:
+    Tracer(std::vector<int32_t> pids, std::vector<uint16_t> ports, std::vector<std::string> exe,
+           std::string transport, uint32_t payload_prefix, uint32_t ring_size, bool url_query,
+           std::optional<std::string> replay, std::optional<std::string> record, py::object on_span,
+           bool log)
+        : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), on_span_(std::move(on_span)) {
+        for (auto &g : exe_) globs_.push_back(g.c_str());
+        beyla_tracer_opts o{};
+        o.sz = sizeof(o);
+        o.pids = pids_.data();
+        o.pid_count = pids_.size();
+        o.ports = ports_.data();
+        o.port_count = ports_.size();
+        o.exe_globs = globs_.data();
+        o.exe_glob_count = globs_.size();
+        o.on_span = &Tracer::collect;
+        o.span_ctx = this;
+        if (log) o.log_fn = log_to_python;
+        if (transport == "auto") o.transport = BEYLA_TRANSPORT_AUTO;
+        else if (transport == "ringbuf") o.transport = BEYLA_TRANSPORT_RINGBUF;
+        else if (transport == "perfbuf") o.transport = BEYLA_TRANSPORT_PERFBUF;
+        else throw py::value_error("transport must be 'auto', 'ringbuf' or 'perfbuf'");
+        o.payload_prefix = payload_prefix;
+        o.ring_size = ring_size;
+        o.capture_url_query = url_query;
+        if (replay) replay_ = *replay, o.replay_path = replay_.c_str();
+        if (record) record_ = *record, o.record_path = record_.c_str();
+        t_ = beyla_tracer_new(&o);
+        if (!t_) raise_errno(errno, "cannot create tracer: " + err_text(errno));
+    }
+    ~Tracer() {
+        py::gil_scoped_release nogil;
+        beyla_tracer_free(t_);
+        for (auto *s : pending_) beyla_span_free(s);
+    }
+
+    void start() {
+        int err;
+        {
+            py::gil_scoped_release nogil;
+            err = beyla_tracer_start(t_);
+        }
+        if (err) raise_errno(err, beyla_tracer_last_error(t_));
+    }
+
+    // Polls once; hands spans to on_span (if given) and returns them as a list.
+    py::list poll(int timeout_ms) {
+        int n;
+        {
+            py::gil_scoped_release nogil;
+            n = beyla_tracer_poll(t_, timeout_ms);
+        }
+        py::list out = take();
+        if (n < 0 && n != -ENODATA && n != -EINTR) raise_errno(n, beyla_tracer_last_error(t_));
+        if (n == -ENODATA) done_ = true;
+        return out;
+    }
+
+    void stop() {
+        int err;
+        {
+            py::gil_scoped_release nogil;
+            err = beyla_tracer_stop(t_);
+        }
+        if (err) raise_errno(err, beyla_tracer_last_error(t_));
+    }
+
+    py::list take() {
+        py::list out;
+        std::vector<beyla_span *> spans;
+        spans.swap(pending_);
+        for (auto *s : spans) {
+            py::dict d = span_dict(s);
+            beyla_span_free(s);
+            if (!on_span_.is_none()) on_span_(d);
+            out.append(d);
+        }
+        return out;
+    }
+
+    bool done() const { return done_; }
+
+    py::dict stats() const {
+        beyla_stats s{};
+        s.sz = sizeof(s);
+        int err = beyla_tracer_stats(t_, &s);
+        if (err) raise_errno(err, "stats");
+        py::dict d;
+        d["events"] = s.events;
+        d["bytes"] = s.bytes;
+        d["spans"] = s.spans;
+        d["parse_errors"] = s.parse_errors;
+        d["drop_ring_full"] = s.drop_ring_full;
+        d["drop_perf_lost"] = s.drop_perf_lost;
+        d["drop_read_fault"] = s.drop_read_fault;
+        d["drop_conn_limit"] = s.drop_conn_limit;
+        d["truncated"] = s.truncated;
+        d["unmatched"] = s.unmatched;
+        d["connections"] = s.connections;
+        d["non_http"] = s.non_http;
+        d["processes"] = s.processes;
+        d["malformed"] = s.malformed;
+        return d;
+    }
+
+  private:
+    static void collect(const beyla_span *s, void *ctx) {
+        // No GIL here: copy now, convert after poll returns.
+        auto *self = static_cast<Tracer *>(ctx);
+        if (beyla_span *c = beyla_span_copy(s)) self->pending_.push_back(c);
+    }
+
+    beyla_tracer *t_ = nullptr;
+    std::vector<int32_t> pids_;
+    std::vector<uint16_t> ports_;
+    std::vector<std::string> exe_;
+    std::vector<const char *> globs_;
+    std::string replay_, record_;
+    py::object on_span_;
+    std::vector<beyla_span *> pending_;
+    bool done_ = false;
+};
+
+// Yields spans as they arrive until the deadline passes.
+class SpanIterator {
+  public:
+    SpanIterator(Tracer &t, std::chrono::steady_clock::time_point deadline) : t_(t), deadline_(deadline) {}
+    py::object next() {
+        while (buf_.empty()) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+            if (t_.done() || left.count() <= 0) throw py::stop_iteration();
+            py::list got = t_.poll(static_cast<int>(std::min<long long>(left.count(), 100)));
+            for (auto s : got) buf_.push_back(py::reinterpret_borrow<py::object>(s));
+            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+        }
+        py::object s = buf_.front();
+        buf_.pop_front();
+        return s;
+    }
+
+  private:
+    Tracer &t_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::deque<py::object> buf_;
+};
+
+} // namespace
+
+void bind_tracer(py::module_ &m) {
+    py::class_<SpanIterator>(m, "SpanIterator")
+        .def("__iter__", [](SpanIterator &it) -> SpanIterator & { return it; }, py::return_value_policy::reference)
+        .def("__next__", &SpanIterator::next);
+    py::class_<Tracer>(m, "Tracer", R"doc(
+Traces request spans of selected processes.
+
+    with pybeyla.Tracer(pids=[1234], ports=[8080], exe=["nginx"]) as t:
+        for span in t.spans(timeout=5.0):
+            print(span["http.request.method"], span["url.path"])
+
+Spans are dicts keyed like `beyla trace --format jsonl`. With on_span=callable the
+callable receives each span during poll()/spans(). The GIL is released while waiting.
+)doc")
+        .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string, uint32_t,
+                      uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool>(),
+             py::kw_only(), py::arg("pids") = std::vector<int32_t>{}, py::arg("ports") = std::vector<uint16_t>{},
+             py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
+             py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
+             py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
+             py::arg("log") = false)
+        .def("start", &Tracer::start)
+        .def("stop", &Tracer::stop)
+        .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")
+        .def("stats", &Tracer::stats)
+        .def(
+            "spans",
+            [](Tracer &t, double timeout) {
+                return SpanIterator(t, std::chrono::steady_clock::now() + std::chrono::duration_cast<
+                                                                           std::chrono::steady_clock::duration>(
+                                                                           std::chrono::duration<double>(timeout)));
+            },
+            py::arg("timeout") = 1.0, py::keep_alive<0, 1>(),
+            "Iterate over spans as they are decoded, for `timeout` seconds (or until a replay ends).")
+        .def("__enter__",
+             [](Tracer &t) -> Tracer & {
+                 t.start();
+                 return t;
+             },
+             py::return_value_policy::reference)
+        .def("__exit__", [](Tracer &t, py::object, py::object, py::object) {
+            t.stop();
+            return false;
+        });
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * From a file descriptor of the current task to its TCP socket, with CO-RE reads only
+ * (no kprobes, no BTF-typed pointers: this runs from plain syscall tracepoints).
+ */
+#ifndef BEYLA_SOCK_BPF_H
+#define BEYLA_SOCK_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "socket_trace.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+#ifndef S_IFMT
+#define S_IFMT 00170000
+#endif
+#ifndef S_IFSOCK
+#define S_IFSOCK 0140000
+#endif
+
+struct sock_ref {
+	struct sock *sk;
+	/* Inode number of the socket: unique while the socket lives and not reused soon
+	 * after. The sk address is not an identity: TCP sockets come from a
+	 * SLAB_TYPESAFE_BY_RCU cache, so the next connection often gets the same address. */
+	__u64 id;
+};
+
+/* True when fd is an AF_INET/AF_INET6 TCP socket of the current task. */
+static __always_inline bool fd_to_tcp_sock(__s64 fd, struct sock_ref *out)
+{
+	if (fd < 0 || fd > 0x7fffffff)
+		return false;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt)
+		return false;
+	unsigned int max_fds = BPF_CORE_READ(fdt, max_fds);
+	if ((__u64)fd >= max_fds)
+		return false;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return false;
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return false;
+	/* Files, pipes, eventfds... stop here: only sockets reach private_data as a socket. */
+	if ((BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return false;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return false;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return false;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	/* sk_protocol was an 8-bit bitfield before 5.6 and a u16 since: the probed bitfield
+	 * read handles both layouts. */
+	__u64 proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	if (proto != IPPROTO_TCP)
+		return false;
+	out->sk = sk;
+	out->id = BPF_CORE_READ(inode, i_ino);
+	return true;
+}
+
+/* Local and remote address of sk; IPv4 as v4-mapped IPv6, ports in host order. */
+static __always_inline void sock_addr(struct sock *sk, struct beyla_sockaddr *a)
+{
+	__builtin_memset(a, 0, sizeof(*a));
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	a->family = family;
+	a->lport = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order */
+	a->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET6) {
+		/* Kernels without CONFIG_IPV6 have no such fields, and no AF_INET6 sockets. */
+		if (bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
+			bpf_core_read(&a->laddr, sizeof(a->laddr), &sk->__sk_common.skc_v6_rcv_saddr);
+			bpf_core_read(&a->raddr, sizeof(a->raddr), &sk->__sk_common.skc_v6_daddr);
+		}
+		return;
+	}
+	a->laddr[10] = 0xff;
+	a->laddr[11] = 0xff;
+	a->raddr[10] = 0xff;
+	a->raddr[11] = 0xff;
+	bpf_core_read(&a->laddr[12], 4, &sk->__sk_common.skc_rcv_saddr);
+	bpf_core_read(&a->raddr[12], 4, &sk->__sk_common.skc_daddr);
+}
+
+#endif /* BEYLA_SOCK_BPF_H */

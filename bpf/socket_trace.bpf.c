@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * Socket capture from syscall tracepoints: connection open/close and the bytes read and
+ * written on TCP sockets of selected processes, plus process fork/exec/exit from sched
+ * raw tracepoints. Arguments are saved at syscall entry (per thread) and the event is
+ * built at exit, when the return value is known and read buffers are filled.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "compat.bpf.h"
+#include "sock.bpf.h"
+#include "socket_trace.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#ifndef EINPROGRESS
+#define EINPROGRESS 115
+#endif
+
+/* Messages of recvmmsg/sendmmsg whose lengths are summed; the payload is the first one's. */
+#define BEYLA_MAX_MMSG 8
+
+/* ---------------------------------------------------------------- configuration */
+
+/* Bytes copied per syscall; clamped to BEYLA_MAX_PAYLOAD below whatever user space sets. */
+const volatile __u32 payload_prefix = BEYLA_DEFAULT_PAYLOAD;
+/* Report every exec on the machine (user space matches executable globs), or only the
+ * execs of traced processes. */
+const volatile bool report_all_execs = true;
+
+/* ---------------------------------------------------------------- user ABI */
+
+/* User-space layouts are fixed by the syscall ABI: declared here rather than taken from
+ * vmlinux.h so that no CO-RE relocation depends on the kernel's BTF having them. */
+struct u_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+struct u_msghdr {
+	__u64 name;
+	__s32 namelen;
+	__s32 _pad;
+	__u64 iov;
+	__u64 iovlen;
+	__u64 control;
+	__u64 controllen;
+	__u32 flags;
+	__u32 _pad2;
+};
+
+struct u_mmsghdr {
+	struct u_msghdr hdr;
+	__u32 len;
+	__u32 _pad;
+};
+
+/* Syscall tracepoint records (events/syscalls/sys_{enter,exit}_X/format): an 8-byte common
+ * header, the syscall number, then six 8-byte arguments or the return value. */
+struct sys_enter_ctx {
+	__u64 common;
+	__s64 nr;
+	__u64 args[6];
+};
+
+struct sys_exit_ctx {
+	__u64 common;
+	__s64 nr;
+	__s64 ret;
+};
+
+/* ---------------------------------------------------------------- maps */
+
+/* How the saved user pointer is laid out. */
+enum arg_kind {
+	KIND_NONE = 0,
+	KIND_BUF,      /* buf, count */
+	KIND_IOV,      /* iovec array, count entries */
+	KIND_MSG,      /* struct msghdr */
+	KIND_MMSG,     /* struct mmsghdr array */
+	KIND_SENDFILE, /* byte count only */
+};
+
+struct call_args {
+	__u64 ts_enter;
+	__u64 sk;      /* struct sock *, 0 when the fd is not a TCP socket */
+	__u64 sock_id;
+	__u64 buf;     /* user pointer, see kind */
+	__u64 count;
+	__s32 fd;
+	__u8 syscall;  /* enum beyla_syscall_id: an exit only uses args of its own syscall */
+	__u8 by_port;  /* accept by an untraced process while port selection is on */
+	__u8 _pad[2];
+};
+
+/* Arguments saved at entry, per thread (key: pid_tgid). One entry per thread inside a
+ * traced syscall; LRU so threads killed mid-syscall cannot fill it. 16384 threads x
+ * ~56 bytes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call_args);
+} active_args SEC(".maps");
+
+/* Traced processes: tgid -> flags. Plain hash: evicting a traced process would silently
+ * stop its capture. 8192 processes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct beyla_proc_info);
+} traced_pids SEC(".maps");
+
+/* Local TCP ports whose accept() starts tracing the accepting process. Key 0 (never a
+ * listening port) is set whenever any port is, so untraced accepts cost one lookup
+ * when port selection is off. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u16);
+	__type(value, __u8);
+} traced_ports SEC(".maps");
+
+/* Role learned at accept/connect, by sock_id, so later data events carry it. LRU:
+ * sockets that end without close() (process exit) age out. 32768 connections. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u64);
+	__type(value, __u8);
+} sock_roles SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BEYLA_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Data events are built here: header + payload. The payload area is twice the largest
+ * payload so that the verifier can prove (offset < MAX) + (length <= MAX) in bounds
+ * without relating the two. That is over the 32 KiB limit of a per-CPU value, hence a
+ * plain array with one slot per possible CPU (user space sets max_entries before load),
+ * indexed by the current CPU. ~33 KiB per CPU. */
+#define DATA_SCRATCH_SIZE (sizeof(struct beyla_data_event) + 2 * BEYLA_MAX_PAYLOAD)
+struct data_buf {
+	__u8 b[DATA_SCRATCH_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct data_buf);
+} data_scratch SEC(".maps");
+
+/* Process events are too big for the 512-byte stack; a separate buffer from the data
+ * one because sched raw tracepoints do not share the syscall programs' recursion guard. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct beyla_proc_event);
+} proc_scratch SEC(".maps");
+
+/* ---------------------------------------------------------------- helpers */
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool is_traced(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&traced_pids, &tgid) != NULL;
+}
+
+static __always_inline __u64 prefix_limit(void)
+{
+	return payload_prefix > BEYLA_MAX_PAYLOAD ? BEYLA_MAX_PAYLOAD : payload_prefix;
+}
+
+static __always_inline long emit(void *ctx, void *data, __u64 size)
+{
+	long err = beyla_output(ctx, data, size);
+	count(err ? BEYLA_CNT_RING_FULL : BEYLA_CNT_EVENTS);
+	return err;
+}
+
+/* Saves the arguments of a traced thread's syscall. Non-TCP fds are saved too (sk = 0)
+ * so that an exit without saved arguments really means a missed entry. */
+static __always_inline void save_args(__u64 id, __s64 fd, __u8 sys, __u64 buf, __u64 cnt)
+{
+	struct call_args a = {};
+	struct sock_ref ref = {};
+	if (fd_to_tcp_sock(fd, &ref)) {
+		a.sk = (__u64)ref.sk;
+		a.sock_id = ref.id;
+	}
+	a.ts_enter = bpf_ktime_get_ns();
+	a.buf = buf;
+	a.count = cnt;
+	a.fd = (__s32)fd;
+	a.syscall = sys;
+	bpf_map_update_elem(&active_args, &id, &a, BPF_ANY);
+}
+
+/* Moves the saved arguments of this thread's `sys` to *out. */
+static __always_inline bool take_args(__u64 id, __u8 sys, struct call_args *out)
+{
+	struct call_args *a = bpf_map_lookup_elem(&active_args, &id);
+	if (!a) {
+		count(BEYLA_CNT_ARGS_MISSING);
+		return false;
+	}
+	/* Copy before deleting: an LRU element may be reused as soon as it is freed. */
+	*out = *a;
+	bpf_map_delete_elem(&active_args, &id);
+	if (out->syscall != sys) {
+		count(BEYLA_CNT_ARGS_MISSING);
+		return false;
+	}
+	return true;
+}
+
+static __always_inline void fill_header(struct beyla_event_header *h, __u32 type, __u64 id, __s32 fd,
+					__u64 ts_enter, __u64 ts_exit, __u64 sock_id)
+{
+	h->type = type;
+	h->tgid = id >> 32;
+	h->tid = (__u32)id;
+	h->fd = fd;
+	h->ts_enter = ts_enter;
+	h->ts_exit = ts_exit;
+	h->sock_id = sock_id;
+}
+
+/* Copies len user bytes to payload[off]. Callers keep off < BEYLA_MAX_PAYLOAD and
+ * len <= BEYLA_MAX_PAYLOAD; the mask and the clamp restate that for the verifier. */
+static __always_inline long copy_chunk(__u8 *payload, __u64 off, __u64 src, __u64 len)
+{
+	off &= BEYLA_MAX_PAYLOAD - 1;
+	if (len > BEYLA_MAX_PAYLOAD)
+		len = BEYLA_MAX_PAYLOAD;
+	barrier_var(len);
+	if (len == 0)
+		return 0;
+	return bpf_probe_read_user(payload + off, len, (const void *)src);
+}
+
+/* Gathers up to `want` bytes from an iovec array into payload. Returns bytes copied. */
+static __always_inline __u64 copy_iov(__u8 *payload, __u64 iov, __u64 iovcnt, __u64 want, __u8 *flags)
+{
+	__u64 off = 0;
+#pragma unroll
+	for (int i = 0; i < BEYLA_MAX_IOV; i++) {
+		if (i >= iovcnt || off >= want)
+			break;
+		struct u_iovec v;
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)(iov + i * sizeof(struct u_iovec)))) {
+			count(BEYLA_CNT_READ_FAULT);
+			*flags |= BEYLA_DATA_F_PARTIAL;
+			return off;
+		}
+		__u64 len = v.len;
+		if (len > want - off)
+			len = want - off;
+		if (copy_chunk(payload, off, v.base, len)) {
+			count(BEYLA_CNT_READ_FAULT);
+			*flags |= BEYLA_DATA_F_PARTIAL;
+			return off;
+		}
+		off += len;
+	}
+	/* More iovecs than we walk, and bytes left in them. */
+	if (off < want)
+		*flags |= BEYLA_DATA_F_PARTIAL;
+	return off;
+}
+
+/* ---------------------------------------------------------------- data */
+
+static __always_inline int enter_io(struct sys_enter_ctx *ctx, __u8 sys)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	save_args(id, (__s64)ctx->args[0], sys, ctx->args[1], ctx->args[2]);
+	return 0;
+}
+
+static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir, int kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	struct call_args a;
+	if (!take_args(id, sys, &a))
+		return 0;
+	__s64 ret = ctx->ret;
+	if (!a.sk || ret <= 0)
+		return 0;
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct data_buf *s = bpf_map_lookup_elem(&data_scratch, &cpu);
+	if (!s)
+		return 0;
+	struct beyla_data_event *ev = (struct beyla_data_event *)s->b;
+	__u8 *payload = s->b + sizeof(struct beyla_data_event);
+
+	__u64 prefix = prefix_limit();
+	__u64 bytes = ret;
+	__u64 captured = 0;
+	__u8 flags = 0;
+
+	if (kind == KIND_BUF) {
+		captured = bytes < prefix ? bytes : prefix;
+		if (copy_chunk(payload, 0, a.buf, captured)) {
+			count(BEYLA_CNT_READ_FAULT);
+			flags |= BEYLA_DATA_F_PARTIAL;
+			captured = 0;
+		}
+	} else if (kind == KIND_IOV) {
+		captured = copy_iov(payload, a.buf, a.count, bytes < prefix ? bytes : prefix, &flags);
+	} else if (kind == KIND_MSG) {
+		struct u_msghdr m;
+		if (bpf_probe_read_user(&m, sizeof(m), (const void *)a.buf)) {
+			count(BEYLA_CNT_READ_FAULT);
+			flags |= BEYLA_DATA_F_PARTIAL;
+		} else {
+			captured = copy_iov(payload, m.iov, m.iovlen, bytes < prefix ? bytes : prefix, &flags);
+		}
+	} else if (kind == KIND_MMSG) {
+		/* ret is a message count: bytes are the sum of the kernel-filled msg_len. */
+		__u64 nmsg = bytes;
+		struct u_mmsghdr mm;
+		bytes = 0;
+		if (bpf_probe_read_user(&mm, sizeof(mm), (const void *)a.buf)) {
+			count(BEYLA_CNT_READ_FAULT);
+			flags |= BEYLA_DATA_F_PARTIAL;
+		} else {
+			bytes = mm.len;
+			captured = copy_iov(payload, mm.hdr.iov, mm.hdr.iovlen, bytes < prefix ? bytes : prefix, &flags);
+		}
+#pragma unroll
+		for (int i = 1; i < BEYLA_MAX_MMSG; i++) {
+			if (i >= nmsg)
+				break;
+			__u32 len = 0;
+			bpf_probe_read_user(&len, sizeof(len),
+					    (const void *)(a.buf + i * sizeof(struct u_mmsghdr) +
+							   offsetof(struct u_mmsghdr, len)));
+			bytes += len;
+		}
+		if (nmsg > 1)
+			flags |= BEYLA_DATA_F_MULTI_MSG;
+		if (nmsg > BEYLA_MAX_MMSG)
+			flags |= BEYLA_DATA_F_PARTIAL;
+	}
+	/* sendfile carries no payload by design: not a truncation. */
+	if (kind != KIND_SENDFILE && bytes > prefix)
+		count(BEYLA_CNT_TRUNCATED);
+
+	fill_header(&ev->hdr, BEYLA_EV_DATA, id, a.fd, a.ts_enter, bpf_ktime_get_ns(), a.sock_id);
+	sock_addr((struct sock *)a.sk, &ev->addr);
+	__u8 *role = bpf_map_lookup_elem(&sock_roles, &a.sock_id);
+	ev->role = role ? *role : BEYLA_ROLE_UNKNOWN;
+	ev->bytes = bytes;
+	if (captured > BEYLA_MAX_PAYLOAD)
+		captured = BEYLA_MAX_PAYLOAD;
+	ev->captured = captured;
+	ev->direction = dir;
+	ev->syscall = sys;
+	ev->flags = flags;
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
+	return 0;
+}
+
+#define IO_PAIR(name, sys, dir, kind)                                                              \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
+	int enter_##name(struct sys_enter_ctx *ctx) { return enter_io(ctx, sys); }                  \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name(struct sys_exit_ctx *ctx) { return exit_io(ctx, sys, dir, kind); }
+
+IO_PAIR(read, BEYLA_SYS_READ, BEYLA_DIR_INGRESS, KIND_BUF)
+IO_PAIR(write, BEYLA_SYS_WRITE, BEYLA_DIR_EGRESS, KIND_BUF)
+IO_PAIR(recvfrom, BEYLA_SYS_RECVFROM, BEYLA_DIR_INGRESS, KIND_BUF)
+IO_PAIR(sendto, BEYLA_SYS_SENDTO, BEYLA_DIR_EGRESS, KIND_BUF)
+IO_PAIR(readv, BEYLA_SYS_READV, BEYLA_DIR_INGRESS, KIND_IOV)
+IO_PAIR(writev, BEYLA_SYS_WRITEV, BEYLA_DIR_EGRESS, KIND_IOV)
+IO_PAIR(recvmsg, BEYLA_SYS_RECVMSG, BEYLA_DIR_INGRESS, KIND_MSG)
+IO_PAIR(sendmsg, BEYLA_SYS_SENDMSG, BEYLA_DIR_EGRESS, KIND_MSG)
+IO_PAIR(recvmmsg, BEYLA_SYS_RECVMMSG, BEYLA_DIR_INGRESS, KIND_MMSG)
+IO_PAIR(sendmmsg, BEYLA_SYS_SENDMMSG, BEYLA_DIR_EGRESS, KIND_MMSG)
+
+/* sendfile64(out_fd, in_fd, offset, count): the socket is out_fd, the first argument. */
+IO_PAIR(sendfile64, BEYLA_SYS_SENDFILE, BEYLA_DIR_EGRESS, KIND_SENDFILE)
+
+/* ---------------------------------------------------------------- connections */
+
+static __always_inline void emit_conn(void *ctx, __u32 type, __u64 id, __s32 fd, struct sock_ref *ref,
+				      __u8 role, __u8 sys, __u64 ts_enter, __u64 ts_exit)
+{
+	struct beyla_conn_event ev = {};
+	fill_header(&ev.hdr, type, id, fd, ts_enter, ts_exit, ref->id);
+	sock_addr(ref->sk, &ev.addr);
+	ev.role = role;
+	ev.syscall = sys;
+	bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
+	emit(ctx, &ev, sizeof(ev));
+}
+
+static __always_inline bool port_selection_on(void)
+{
+	__u16 gate = 0;
+	return bpf_map_lookup_elem(&traced_ports, &gate) != NULL;
+}
+
+static __always_inline int accept_enter(struct sys_enter_ctx *ctx, __u8 sys)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	bool traced = is_traced(id >> 32);
+	if (!traced && !port_selection_on())
+		return 0;
+	struct call_args a = {};
+	a.ts_enter = bpf_ktime_get_ns();
+	a.fd = (__s32)ctx->args[0];
+	a.syscall = sys;
+	a.by_port = !traced;
+	bpf_map_update_elem(&active_args, &id, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int accept_exit(struct sys_exit_ctx *ctx, __u8 sys)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	__u64 now = bpf_ktime_get_ns();
+	bool traced = is_traced(tgid);
+	struct call_args a = {};
+	if (traced) {
+		if (!take_args(id, sys, &a))
+			return 0;
+	} else {
+		struct call_args *p = bpf_map_lookup_elem(&active_args, &id);
+		if (!p)
+			return 0;
+		a = *p;
+		bpf_map_delete_elem(&active_args, &id);
+		if (!a.by_port || a.syscall != sys)
+			return 0;
+	}
+	__s64 ret = ctx->ret;
+	if (ret < 0)
+		return 0;
+	struct sock_ref ref = {};
+	if (!fd_to_tcp_sock(ret, &ref))
+		return 0;
+	if (!traced) {
+		/* The accepted socket's local port is the listener's. A plain local: inside
+		 * BPF_CORE_READ, `ref.sk` itself would become a relocation against struct sock_ref. */
+		struct sock *sk = ref.sk;
+		__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		if (!port || !bpf_map_lookup_elem(&traced_ports, &port))
+			return 0;
+		struct beyla_proc_info info = {.flags = BEYLA_PROC_F_FOLLOW_CHILDREN};
+		/* NOEXIST: another thread may have just added it, with its own flags. */
+		bpf_map_update_elem(&traced_pids, &tgid, &info, BPF_NOEXIST);
+	}
+	__u8 role = BEYLA_ROLE_SERVER;
+	bpf_map_update_elem(&sock_roles, &ref.id, &role, BPF_ANY);
+	emit_conn(ctx, BEYLA_EV_CONN_OPEN, id, (__s32)ret, &ref, role, sys, a.ts_enter, now);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int enter_accept(struct sys_enter_ctx *ctx) { return accept_enter(ctx, BEYLA_SYS_ACCEPT); }
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept(struct sys_exit_ctx *ctx) { return accept_exit(ctx, BEYLA_SYS_ACCEPT); }
+/* accept4 is reported as BEYLA_SYS_ACCEPT too: the flags do not matter downstream. */
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int enter_accept4(struct sys_enter_ctx *ctx) { return accept_enter(ctx, BEYLA_SYS_ACCEPT); }
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct sys_exit_ctx *ctx) { return accept_exit(ctx, BEYLA_SYS_ACCEPT); }
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int enter_connect(struct sys_enter_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	save_args(id, (__s64)ctx->args[0], BEYLA_SYS_CONNECT, 0, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct sys_exit_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	struct call_args a;
+	if (!take_args(id, BEYLA_SYS_CONNECT, &a) || !a.sk)
+		return 0;
+	/* A non-blocking connect is under way with -EINPROGRESS: addresses are set already. */
+	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
+		return 0;
+	struct sock_ref ref = {.sk = (struct sock *)a.sk, .id = a.sock_id};
+	__u8 role = BEYLA_ROLE_CLIENT;
+	bpf_map_update_elem(&sock_roles, &ref.id, &role, BPF_ANY);
+	emit_conn(ctx, BEYLA_EV_CONN_OPEN, id, a.fd, &ref, role, BEYLA_SYS_CONNECT, a.ts_enter, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* At entry: once close() runs the fd no longer leads to the socket. ts_exit = ts_enter. */
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct sys_enter_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	struct sock_ref ref = {};
+	__s64 fd = (__s64)ctx->args[0];
+	if (!fd_to_tcp_sock(fd, &ref))
+		return 0;
+	__u8 *r = bpf_map_lookup_elem(&sock_roles, &ref.id);
+	__u8 role = r ? *r : BEYLA_ROLE_UNKNOWN;
+	bpf_map_delete_elem(&sock_roles, &ref.id);
+	__u64 now = bpf_ktime_get_ns();
+	emit_conn(ctx, BEYLA_EV_CONN_CLOSE, id, (__s32)fd, &ref, role, BEYLA_SYS_CLOSE, now, now);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- processes */
+
+static __always_inline struct beyla_proc_event *proc_event(__u32 type, __u32 tgid, __u32 tid, __u32 ppid)
+{
+	__u32 zero = 0;
+	struct beyla_proc_event *ev = bpf_map_lookup_elem(&proc_scratch, &zero);
+	if (!ev)
+		return NULL;
+	__u64 now = bpf_ktime_get_ns();
+	fill_header(&ev->hdr, type, ((__u64)tgid << 32) | tid, -1, now, now, 0);
+	ev->ppid = ppid;
+	ev->_pad = 0;
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	/* The scratch buffer still holds the previous exec's path. */
+	__builtin_memset(ev->filename, 0, sizeof(ev->filename));
+	return ev;
+}
+
+/* raw tracepoint sched_process_fork(struct task_struct *parent, struct task_struct *child).
+ * Runs in the parent before the child is first scheduled, so the child is traced before
+ * its first syscall. */
+SEC("raw_tracepoint/sched_process_fork")
+int on_proc_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (ptgid == ctgid) /* a new thread */
+		return 0;
+	struct beyla_proc_info *pinfo = bpf_map_lookup_elem(&traced_pids, &ptgid);
+	if (!pinfo || !(pinfo->flags & BEYLA_PROC_F_FOLLOW_CHILDREN))
+		return 0;
+	struct beyla_proc_info info = *pinfo;
+	if (bpf_map_update_elem(&traced_pids, &ctgid, &info, BPF_ANY))
+		return 0;
+	struct beyla_proc_event *ev = proc_event(BEYLA_EV_PROC_FORK, ctgid, BPF_CORE_READ(child, pid), ptgid);
+	if (!ev)
+		return 0;
+	emit(ctx, ev, sizeof(*ev));
+	return 0;
+}
+
+/* raw tracepoint sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm).
+ * After the exec: comm is the new one, and the caller is the thread group leader. */
+SEC("raw_tracepoint/sched_process_exec")
+int on_proc_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (!report_all_execs && !is_traced(tgid))
+		return 0;
+	struct task_struct *task = (struct task_struct *)ctx->args[0];
+	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+	__u32 ppid = BPF_CORE_READ(task, real_parent, tgid);
+	struct beyla_proc_event *ev = proc_event(BEYLA_EV_PROC_EXEC, tgid, (__u32)id, ppid);
+	if (!ev)
+		return 0;
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	if (bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename) < 0)
+		ev->filename[0] = 0;
+	emit(ctx, ev, sizeof(*ev));
+	return 0;
+}
+
+/* raw tracepoint sched_process_exit(struct task_struct *p[, bool group_dead]). Fires per
+ * thread; signal->live is already decremented, so 0 means the last thread is leaving. */
+SEC("raw_tracepoint/sched_process_exit")
+int on_proc_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (!is_traced(tgid))
+		return 0;
+	/* A thread killed inside a syscall never reaches its exit tracepoint. */
+	bpf_map_delete_elem(&active_args, &id);
+	struct task_struct *task = (struct task_struct *)ctx->args[0];
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	__u32 ppid = BPF_CORE_READ(task, real_parent, tgid);
+	bpf_map_delete_elem(&traced_pids, &tgid);
+	struct beyla_proc_event *ev = proc_event(BEYLA_EV_PROC_EXIT, tgid, (__u32)id, ppid);
+	if (!ev)
+		return 0;
+	emit(ctx, ev, sizeof(*ev));
+	return 0;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Events shared by bpf/socket_trace.bpf.c and user space. Fixed-width types only;
+ * every struct is packed to the same layout on both sides (checked by static asserts
+ * in lib/source/event_layout.cc).
+ */
+#ifndef BEYLA_BPF_SOCKET_TRACE_H
+#define BEYLA_BPF_SOCKET_TRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Largest payload one event can carry. Power of two: the BPF side masks with it. */
+#define BEYLA_MAX_PAYLOAD 16384
+/* Default bytes copied per syscall (user-settable up to BEYLA_MAX_PAYLOAD). */
+#define BEYLA_DEFAULT_PAYLOAD 4096
+/* iovec entries read per readv/writev/recvmsg/sendmsg; the rest are counted, not copied. */
+#define BEYLA_MAX_IOV 16
+#define BEYLA_COMM_LEN 16
+
+enum beyla_event_type {
+	BEYLA_EV_DATA = 1,       /* bytes read or written on a socket */
+	BEYLA_EV_CONN_OPEN = 2,  /* accept/connect returned a connected socket */
+	BEYLA_EV_CONN_CLOSE = 3, /* close() of an fd of a traced socket (also when dup'd fds remain) */
+	BEYLA_EV_PROC_EXEC = 4,  /* some process exec'd: user space decides whether to trace it */
+	BEYLA_EV_PROC_EXIT = 5,  /* a traced process exited */
+	BEYLA_EV_PROC_FORK = 6,  /* a traced process forked: the child is traced */
+};
+
+enum beyla_direction {
+	BEYLA_DIR_INGRESS = 0, /* the process read these bytes */
+	BEYLA_DIR_EGRESS = 1,  /* the process wrote these bytes */
+};
+
+enum beyla_role {
+	BEYLA_ROLE_UNKNOWN = 0,
+	BEYLA_ROLE_SERVER = 1, /* accepted */
+	BEYLA_ROLE_CLIENT = 2, /* connected */
+};
+
+enum beyla_syscall_id {
+	BEYLA_SYS_READ = 1,
+	BEYLA_SYS_WRITE,
+	BEYLA_SYS_RECVFROM,
+	BEYLA_SYS_SENDTO,
+	BEYLA_SYS_READV,
+	BEYLA_SYS_WRITEV,
+	BEYLA_SYS_RECVMSG,
+	BEYLA_SYS_SENDMSG,
+	BEYLA_SYS_SENDFILE, /* bytes only: captured is always 0 */
+	BEYLA_SYS_ACCEPT, /* accept and accept4 */
+	BEYLA_SYS_CONNECT,
+	BEYLA_SYS_CLOSE,
+	BEYLA_SYS_RECVMMSG,
+	BEYLA_SYS_SENDMMSG,
+};
+
+/* Kernel-side drop and pass counters, one per-CPU array slot each. */
+enum beyla_counter {
+	BEYLA_CNT_RING_FULL = 0,   /* output to ring/perf buffer failed */
+	BEYLA_CNT_READ_FAULT,      /* bpf_probe_read_user of the payload failed */
+	BEYLA_CNT_TRUNCATED,       /* more bytes than the prefix: counted, not copied */
+	BEYLA_CNT_ARGS_MISSING,    /* exit without a matching enter (attached mid-syscall) */
+	BEYLA_CNT_EVENTS,          /* events submitted */
+	BEYLA_CNT_MAX,
+};
+
+/* Socket addresses; IPv4 is stored as v4-mapped IPv6. Ports in host order. */
+struct beyla_sockaddr {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u16 family; /* AF_INET or AF_INET6, 0 when unknown */
+	__u16 _pad;
+};
+
+struct beyla_event_header {
+	__u32 type; /* enum beyla_event_type */
+	__u32 tgid;
+	__u32 tid;
+	__s32 fd;
+	__u64 ts_enter; /* CLOCK_MONOTONIC ns at syscall entry */
+	__u64 ts_exit;  /* CLOCK_MONOTONIC ns at syscall exit (CONN_CLOSE, PROC_*: = ts_enter) */
+	/* Identity of the kernel socket: its inode number (the N of "socket:[N]" in
+	 * /proc/PID/fd). An fd reused by a new socket has another one; 0 for PROC_* events. */
+	__u64 sock_id;
+};
+
+struct beyla_data_event {
+	struct beyla_event_header hdr;
+	struct beyla_sockaddr addr;
+	__u64 bytes;    /* what the syscall returned: the true byte count */
+	__u32 captured; /* bytes of payload that follow (<= bytes) */
+	__u8 direction; /* enum beyla_direction */
+	__u8 syscall;   /* enum beyla_syscall_id */
+	__u8 role;      /* enum beyla_role: UNKNOWN for sockets opened before tracing began */
+	__u8 flags;     /* BEYLA_DATA_F_* */
+	char comm[BEYLA_COMM_LEN];
+	__u8 payload[]; /* `captured` bytes */
+};
+
+/* Fewer payload bytes than min(bytes, prefix): more iovec entries than BEYLA_MAX_IOV, or a
+ * read of user memory faulted. */
+#define BEYLA_DATA_F_PARTIAL 0x1
+/* recvmmsg/sendmmsg moved several messages: `bytes` is their total, the payload is a
+ * prefix of the first message only. */
+#define BEYLA_DATA_F_MULTI_MSG 0x2
+
+struct beyla_conn_event {
+	struct beyla_event_header hdr;
+	struct beyla_sockaddr addr;
+	__u8 role;    /* enum beyla_role */
+	__u8 syscall; /* enum beyla_syscall_id */
+	__u8 _pad[6];
+	char comm[BEYLA_COMM_LEN];
+};
+
+/*
+ * hdr.tgid is the process concerned: FORK: the new child (hdr.tid its first thread, ppid
+ * the traced parent); EXEC: the process that exec'd; EXIT: the traced process whose last
+ * thread exited (it is no longer traced).
+ */
+struct beyla_proc_event {
+	struct beyla_event_header hdr; /* fd = -1, sock_id = 0 */
+	__u32 ppid; /* tgid of the parent */
+	__u32 _pad;
+	char comm[BEYLA_COMM_LEN];
+	char filename[256]; /* exec: the path given to execve, NUL-terminated; others: "" */
+};
+
+/* Value of the traced-process map. */
+struct beyla_proc_info {
+	__u32 flags; /* BEYLA_PROC_F_* */
+	__u32 _pad;
+};
+#define BEYLA_PROC_F_FOLLOW_CHILDREN 0x1
+
+#endif /* BEYLA_BPF_SOCKET_TRACE_H */

@@ -1,0 +1,232 @@
+// `beyla trace`: spans of selected processes, as JSON lines or text, until a duration
+// passes or SIGINT/SIGTERM; statistics go to stderr at the end.
+#include <getopt.h>
+#include <signal.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <beyla/beyla.h>
+
+#include "commands.h"
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0; // set by the signal handler only
+void on_signal(int) { g_stop = 1; }
+
+struct TraceCtx {
+    FILE *out = stdout;
+    bool jsonl = true;
+    std::vector<char> buf = std::vector<char>(4096);
+};
+
+void print_span(const beyla_span *s, void *p) {
+    auto *ctx = static_cast<TraceCtx *>(p);
+    if (ctx->jsonl) {
+        int n = beyla_span_to_json(s, ctx->buf.data(), ctx->buf.size());
+        if (n >= static_cast<int>(ctx->buf.size())) {
+            ctx->buf.resize(n + 1);
+            n = beyla_span_to_json(s, ctx->buf.data(), ctx->buf.size());
+        }
+        if (n >= 0) fprintf(ctx->out, "%s\n", ctx->buf.data());
+        return;
+    }
+    const beyla_attr *sa = beyla_span_attr(s, "server.address"), *sp = beyla_span_attr(s, "server.port");
+    const beyla_attr *ca = beyla_span_attr(s, "client.address"), *cp = beyla_span_attr(s, "client.port");
+    double ms = (s->end_time_unix_nano - s->start_time_unix_nano) / 1e6;
+    fprintf(ctx->out, "%-6s %s[%u] %s %s %d %.3fms %s:%" PRId64 " -> %s:%" PRId64 "\n",
+            s->kind == BEYLA_SPAN_SERVER ? "server" : "client", s->exe ? s->exe : "?", s->pid,
+            s->method ? s->method : "-", s->path ? s->path : "-", s->status, ms, ca && ca->str ? ca->str : "?",
+            cp ? cp->num : 0, sa && sa->str ? sa->str : "?", sp ? sp->num : 0);
+}
+
+void print_log(beyla_log_level level, const char *msg, void *ctx) {
+    int verbosity = *static_cast<int *>(ctx);
+    if (static_cast<int>(level) > verbosity) return;
+    static const char *names[] = {"error", "warn", "info", "debug"};
+    fprintf(stderr, "beyla: %s: %s\n", names[level], msg);
+}
+
+void usage(FILE *f) {
+    fprintf(f,
+            "usage: beyla trace [--pid N]... [--port N]... [--exe GLOB]... [options]\n"
+            "  --pid N           trace process N and the children it forks\n"
+            "  --port N          trace processes listening on TCP port N (now or later)\n"
+            "  --exe GLOB        trace executables matching GLOB (path or base name; now or later)\n"
+            "  --duration S      stop after S seconds (default: until SIGINT/SIGTERM)\n"
+            "  --format F        jsonl (default) or text\n"
+            "  --output F        write spans to F instead of stdout\n"
+            "  --transport T     auto (default), ringbuf or perfbuf\n"
+            "  --payload N       bytes of payload copied per syscall (default 4096)\n"
+            "  --ring-size N     event buffer bytes (rounded for the page size)\n"
+            "  --url-query       include url.query (off by default: it may hold secrets)\n"
+            "  --record F        also write the raw events to F\n"
+            "  --replay F        decode a recording instead of tracing the kernel\n"
+            "  -v, --verbose     more log output (repeat for debug)\n");
+}
+
+double now_s() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+} // namespace
+
+int cmd_trace(int argc, char **argv) {
+    std::vector<int32_t> pids;
+    std::vector<uint16_t> ports;
+    std::vector<const char *> globs;
+    double duration = 0;
+    const char *output = nullptr, *replay = nullptr, *record = nullptr;
+    int verbosity = BEYLA_LOG_WARN;
+    TraceCtx ctx;
+    BEYLA_OPTS(beyla_tracer_opts, opts);
+
+    static const option longopts[] = {
+        {"pid", required_argument, nullptr, 'p'},      {"port", required_argument, nullptr, 'P'},
+        {"exe", required_argument, nullptr, 'e'},      {"duration", required_argument, nullptr, 'd'},
+        {"format", required_argument, nullptr, 'f'},   {"output", required_argument, nullptr, 'o'},
+        {"transport", required_argument, nullptr, 't'}, {"payload", required_argument, nullptr, 'b'},
+        {"ring-size", required_argument, nullptr, 'r'}, {"url-query", no_argument, nullptr, 'q'},
+        {"record", required_argument, nullptr, 'R'},   {"replay", required_argument, nullptr, 'L'},
+        {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
+        {nullptr, 0, nullptr, 0}};
+    optind = 1;
+    int c;
+    auto number = [](const char *s, long long lo, long long hi, const char *what) -> long long {
+        char *end = nullptr;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || !end || *end || v < lo || v > hi) {
+            fprintf(stderr, "beyla trace: invalid %s '%s'\n", what, s);
+            exit(2);
+        }
+        return v;
+    };
+    while ((c = getopt_long(argc, argv, "vh", longopts, nullptr)) != -1) {
+        switch (c) {
+        case 'p': pids.push_back(static_cast<int32_t>(number(optarg, 1, INT32_MAX, "pid"))); break;
+        case 'P': ports.push_back(static_cast<uint16_t>(number(optarg, 1, 65535, "port"))); break;
+        case 'e': globs.push_back(optarg); break;
+        case 'd': {
+            char *end = nullptr;
+            duration = strtod(optarg, &end);
+            if (!end || *end || duration < 0) {
+                fprintf(stderr, "beyla trace: invalid duration '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'f':
+            if (!strcmp(optarg, "jsonl")) ctx.jsonl = true;
+            else if (!strcmp(optarg, "text")) ctx.jsonl = false;
+            else {
+                fprintf(stderr, "beyla trace: unknown format '%s' (jsonl or text)\n", optarg);
+                return 2;
+            }
+            break;
+        case 'o': output = optarg; break;
+        case 't':
+            if (!strcmp(optarg, "auto")) opts.transport = BEYLA_TRANSPORT_AUTO;
+            else if (!strcmp(optarg, "ringbuf")) opts.transport = BEYLA_TRANSPORT_RINGBUF;
+            else if (!strcmp(optarg, "perfbuf")) opts.transport = BEYLA_TRANSPORT_PERFBUF;
+            else {
+                fprintf(stderr, "beyla trace: unknown transport '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'b': opts.payload_prefix = static_cast<uint32_t>(number(optarg, 1, 1 << 20, "payload size")); break;
+        case 'r': opts.ring_size = static_cast<uint32_t>(number(optarg, 1, 1LL << 31, "ring size")); break;
+        case 'q': opts.capture_url_query = true; break;
+        case 'R': record = optarg; break;
+        case 'L': replay = optarg; break;
+        case 'v': verbosity++; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "beyla trace: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (pids.empty() && ports.empty() && globs.empty() && !replay) {
+        fprintf(stderr, "beyla trace: select something to trace with --pid, --port or --exe\n");
+        usage(stderr);
+        return 2;
+    }
+    if (output && !(ctx.out = fopen(output, "w"))) {
+        fprintf(stderr, "beyla trace: cannot open %s: %s\n", output, strerror(errno));
+        return 1;
+    }
+    opts.pids = pids.data();
+    opts.pid_count = pids.size();
+    opts.ports = ports.data();
+    opts.port_count = ports.size();
+    opts.exe_globs = globs.data();
+    opts.exe_glob_count = globs.size();
+    opts.on_span = print_span;
+    opts.span_ctx = &ctx;
+    opts.log_fn = print_log;
+    opts.log_ctx = &verbosity;
+    opts.replay_path = replay;
+    opts.record_path = record;
+
+    beyla_tracer *t = beyla_tracer_new(&opts);
+    if (!t) {
+        char msg[128];
+        beyla_strerror(errno, msg, sizeof(msg));
+        fprintf(stderr, "beyla trace: cannot create tracer: %s\n", msg);
+        return 1;
+    }
+    int err = beyla_tracer_start(t);
+    if (err) {
+        fprintf(stderr, "beyla trace: %s\n", beyla_tracer_last_error(t));
+        beyla_tracer_free(t);
+        return 1;
+    }
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    fprintf(stderr, "beyla: tracing; Ctrl-C to stop\n");
+
+    double deadline = duration > 0 ? now_s() + duration : 0;
+    int rc = 0;
+    while (!g_stop && (!deadline || now_s() < deadline)) {
+        int n = beyla_tracer_poll(t, 100);
+        if (n == -ENODATA) break; // replay finished
+        if (n == -EINTR) continue;
+        if (n < 0) {
+            fprintf(stderr, "beyla trace: poll: %s\n", beyla_tracer_last_error(t));
+            rc = 1;
+            break;
+        }
+        fflush(ctx.out);
+    }
+    beyla_tracer_stop(t);
+    fflush(ctx.out);
+    BEYLA_OPTS(beyla_stats, st);
+    if (beyla_tracer_stats(t, &st) == 0) {
+        fprintf(stderr,
+                "beyla: events=%" PRIu64 " bytes=%" PRIu64 " spans=%" PRIu64 " connections=%" PRIu64
+                " processes=%" PRIu64 "\n"
+                "beyla: drops: ring_full=%" PRIu64 " perf_lost=%" PRIu64 " read_fault=%" PRIu64
+                " conn_limit=%" PRIu64 "\n"
+                "beyla: truncated=%" PRIu64 " parse_errors=%" PRIu64 " unmatched=%" PRIu64 " non_http=%" PRIu64
+                " malformed=%" PRIu64 "\n",
+                st.events, st.bytes, st.spans, st.connections, st.processes, st.drop_ring_full, st.drop_perf_lost,
+                st.drop_read_fault, st.drop_conn_limit, st.truncated, st.parse_errors, st.unmatched, st.non_http,
+                st.malformed);
+    }
+    beyla_tracer_free(t);
+    if (output) fclose(ctx.out);
+    return rc;
+}

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libbeyla public C ABI.
+ *
+ * Conventions (the same as libbpf's):
+ *  - functions returning int return 0 (or a count) on success and -errno on failure;
+ *  - constructors return NULL and set errno on failure;
+ *  - every options/output struct starts with `size_t sz`, set by the caller to
+ *    sizeof(the struct it was compiled against). Fields past the caller's sz take
+ *    their defaults; a caller struct larger than the library's must have an all-zero
+ *    tail, otherwise -EINVAL (the caller asked for something this build lacks).
+ *    BEYLA_OPTS() declares, zeroes and sizes one for you.
+ *  - strings returned by the library stay valid for the life of the handle they came
+ *    from (or, for spans, for the duration of the callback) unless stated otherwise.
+ *
+ * This header is plain C99.
+ */
+#ifndef BEYLA_BEYLA_H
+#define BEYLA_BEYLA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BEYLA_API __attribute__((visibility("default")))
+#else
+#define BEYLA_API
+#endif
+
+#define BEYLA_VERSION_MAJOR 0
+#define BEYLA_VERSION_MINOR 1
+#define BEYLA_VERSION_PATCH 0
+
+/* Declares `struct TYPE NAME`, zeroed, with sz set and the given fields. */
+#define BEYLA_OPTS(TYPE, NAME, ...)                                                                \
+	struct TYPE NAME = ({                                                                      \
+		memset(&NAME, 0, sizeof(struct TYPE));                                             \
+		(struct TYPE){.sz = sizeof(struct TYPE), __VA_ARGS__};                             \
+	})
+
+/* Plain-C99 alternative to BEYLA_OPTS for compilers without statement expressions. */
+#define BEYLA_OPTS_INIT(TYPE) {sizeof(struct TYPE)}
+
+/* ---------------------------------------------------------------- version, errors */
+
+BEYLA_API uint32_t beyla_version_major(void);
+BEYLA_API uint32_t beyla_version_minor(void);
+BEYLA_API uint32_t beyla_version_patch(void);
+BEYLA_API const char *beyla_version_string(void);
+
+/* Writes a message for err (either sign) into buf. Returns 0, or -EINVAL for bad arguments. */
+BEYLA_API int beyla_strerror(int err, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- logging */
+
+enum beyla_log_level {
+	BEYLA_LOG_ERROR = 0,
+	BEYLA_LOG_WARN = 1,
+	BEYLA_LOG_INFO = 2,
+	BEYLA_LOG_DEBUG = 3,
+};
+
+/*
+ * Log callback. It receives the library's own messages and libbpf's messages
+ * produced on behalf of the handle it was registered on. msg has no trailing newline.
+ */
+typedef void (*beyla_log_fn)(enum beyla_log_level level, const char *msg, void *ctx);
+
+/* ---------------------------------------------------------------- capabilities */
+
+enum beyla_tristate {
+	BEYLA_UNKNOWN = -1,
+	BEYLA_NO = 0,
+	BEYLA_YES = 1,
+};
+
+struct beyla_caps_opts {
+	size_t sz;
+	/* File roots, for tests and containers. NULL means "/proc", "/sys", "/boot", "/etc". */
+	const char *proc_root;
+	const char *sys_root;
+	const char *boot_root;
+	const char *etc_root;
+	/* Extra BTF file tried after /sys/kernel/btf/vmlinux and the usual fallbacks. */
+	const char *btf_path;
+	/* Do not mount tracefs even when it is absent and we are allowed to. */
+	bool no_mount_tracefs;
+	/* Skip every probe that needs the kernel (BPF loads, attaches, mounts): file reads only. */
+	bool files_only;
+	beyla_log_fn log_fn;
+	void *log_ctx;
+	size_t : 0;
+};
+#define beyla_caps_opts__last_field log_ctx
+
+struct beyla_caps;
+
+/* Probes the running kernel. Returns NULL and sets errno only on bad options or ENOMEM:
+ * a kernel that can do little is a valid result, not an error. */
+BEYLA_API struct beyla_caps *beyla_caps_probe(const struct beyla_caps_opts *opts);
+BEYLA_API void beyla_caps_free(struct beyla_caps *caps);
+
+/* The main answers in one struct. */
+struct beyla_caps_summary {
+	size_t sz;
+	uint32_t kernel_major, kernel_minor, kernel_patch;
+	uint32_t page_size;
+	int btf;              /* enum beyla_tristate */
+	int ringbuf;
+	int perfbuf;
+	int syscall_tracepoints;
+	int raw_tracepoints;
+	int kprobes;
+	int fentry;
+	int uprobes;
+	int tc;
+	int cgroup_skb;
+	int socket_filter;
+	int bpf_loop;
+	int probe_write_user;
+	int rhel_backport;    /* a RHEL-like 4.18 kernel with backported BPF */
+	int can_trace;        /* the plan can capture something */
+	uint64_t memlock_limit; /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited */
+	const char *lockdown; /* "none", "integrity", "confidentiality" or "unknown" */
+	const char *btf_source; /* path of the BTF used, or "" */
+	const char *capture_path; /* "syscall_tracepoints", "raw_syscalls" or "none" */
+	const char *transport;    /* "ringbuf", "perfbuf" or "none" */
+	size_t : 0;
+};
+#define beyla_caps_summary__last_field transport
+
+BEYLA_API int beyla_caps_get_summary(const struct beyla_caps *caps, struct beyla_caps_summary *out);
+
+/* One line of the report. */
+struct beyla_cap_item {
+	size_t sz;
+	const char *name;     /* stable key, e.g. "bpf.ringbuf", "hook.kprobe", "kernel.page_size" */
+	const char *category; /* "kernel", "bpf", "hook", "helper", "security", "config", "plan" */
+	int state;            /* enum beyla_tristate; BEYLA_YES for plain values */
+	const char *value;    /* human value: "yes", "no", "4096", "integrity", ... */
+	const char *reason;   /* why: what was tried and what happened */
+	const char *degraded; /* what is lost when this is missing, or "" */
+	size_t : 0;
+};
+#define beyla_cap_item__last_field degraded
+
+/* Number of items; items are indexed 0..count-1 in report order. */
+BEYLA_API size_t beyla_caps_count(const struct beyla_caps *caps);
+BEYLA_API int beyla_caps_item(const struct beyla_caps *caps, size_t idx, struct beyla_cap_item *out);
+/* Looks an item up by name. -ENOENT if there is none. */
+BEYLA_API int beyla_caps_find(const struct beyla_caps *caps, const char *name,
+			      struct beyla_cap_item *out);
+/* Human readable plan: capture path, transport, and one line per degradation. */
+BEYLA_API const char *beyla_caps_plan_text(const struct beyla_caps *caps);
+/* The whole report as JSON. */
+BEYLA_API const char *beyla_caps_json(const struct beyla_caps *caps);
+BEYLA_API const char *beyla_caps_last_error(const struct beyla_caps *caps);
+
+/*
+ * Rounds a requested ring size to one the kernel accepts for the given page size:
+ * a power of two and a multiple of the page size (at least one page).
+ * Returns 0 if page_size is not a power of two or the result would overflow.
+ */
+BEYLA_API uint64_t beyla_ring_size_for_page(uint64_t requested, uint64_t page_size);
+
+/* ---------------------------------------------------------------- spans */
+
+enum beyla_span_kind {
+	BEYLA_SPAN_SERVER = 1, /* the traced process answered a request it read */
+	BEYLA_SPAN_CLIENT = 2, /* the traced process sent a request and read the answer */
+};
+
+enum beyla_protocol {
+	BEYLA_PROTO_UNKNOWN = 0,
+	BEYLA_PROTO_HTTP1 = 1,
+};
+
+enum beyla_attr_type {
+	BEYLA_ATTR_STRING = 1,
+	BEYLA_ATTR_INT = 2,
+};
+
+/* One attribute, named as OpenTelemetry semantic conventions name it. */
+struct beyla_attr {
+	const char *key;
+	int type; /* enum beyla_attr_type */
+	const char *str;
+	int64_t num;
+};
+
+struct beyla_span {
+	size_t sz;
+	int kind;     /* enum beyla_span_kind */
+	int protocol; /* enum beyla_protocol */
+	uint64_t start_time_unix_nano; /* first byte of the request */
+	uint64_t end_time_unix_nano;   /* last byte of the response */
+	uint32_t pid;
+	uint32_t tid;
+	const char *exe; /* process.executable.name */
+	/* The most used attributes, also present in attrs. NULL / -1 when unknown. */
+	const char *method;
+	const char *path;
+	int32_t status;
+	size_t attr_count;
+	const struct beyla_attr *attrs;
+	size_t : 0;
+};
+#define beyla_span__last_field attrs
+
+/* Span data is valid only during the callback; beyla_span_copy() keeps one. */
+typedef void (*beyla_span_fn)(const struct beyla_span *span, void *ctx);
+
+/* A deep copy the caller owns; free it with beyla_span_free(). NULL+errno on failure. */
+BEYLA_API struct beyla_span *beyla_span_copy(const struct beyla_span *span);
+BEYLA_API void beyla_span_free(struct beyla_span *span);
+/* Looks an attribute up; NULL when absent. */
+BEYLA_API const struct beyla_attr *beyla_span_attr(const struct beyla_span *span, const char *key);
+/* The span as one JSON object (the same keys as `beyla trace --format jsonl`), written into buf.
+ * Returns the length it needs (excluding the NUL), like snprintf, or -EINVAL. */
+BEYLA_API int beyla_span_to_json(const struct beyla_span *span, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- tracer */
+
+enum beyla_transport {
+	BEYLA_TRANSPORT_AUTO = 0, /* ring buffer where the kernel has one, else perf buffer */
+	BEYLA_TRANSPORT_RINGBUF = 1,
+	BEYLA_TRANSPORT_PERFBUF = 2,
+};
+
+struct beyla_tracer_opts {
+	size_t sz;
+	/* Process selection; a process matching any selector is traced, and so are the
+	 * children it forks. With no selector at all, nothing is traced. */
+	const int32_t *pids;
+	size_t pid_count;
+	const uint16_t *ports; /* processes listening on these TCP ports */
+	size_t port_count;
+	const char *const *exe_globs; /* fnmatch(3) globs on the executable path or its base name */
+	size_t exe_glob_count;
+	beyla_span_fn on_span;
+	void *span_ctx;
+	beyla_log_fn log_fn;
+	void *log_ctx;
+	int transport;              /* enum beyla_transport */
+	uint32_t payload_prefix;    /* bytes of payload copied per syscall; 0 = default (4096) */
+	uint32_t ring_size;         /* requested buffer bytes; 0 = default; rounded for the page size */
+	bool capture_url_query;     /* emit url.query (off by default: it may hold secrets) */
+	/* Feed events from a recording instead of the kernel (see beyla_tracer_record). */
+	const char *replay_path;
+	/* Write every raw event received to this file, for later replay. */
+	const char *record_path;
+	/* File roots for process discovery (tests); NULL = "/proc". */
+	const char *proc_root;
+	size_t : 0;
+};
+#define beyla_tracer_opts__last_field proc_root
+
+struct beyla_tracer;
+
+BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *opts);
+/* Loads and attaches the probes (or opens the replay). */
+BEYLA_API int beyla_tracer_start(struct beyla_tracer *tracer);
+/*
+ * Waits up to timeout_ms (-1: forever, 0: no wait) for events, decodes them and calls
+ * on_span for each finished span on the calling thread. Returns the number of spans
+ * delivered, or -errno. A replay that is fully consumed returns -ENODATA.
+ */
+BEYLA_API int beyla_tracer_poll(struct beyla_tracer *tracer, int timeout_ms);
+/* Detaches the probes, drains what is left and delivers the last spans. Idempotent. */
+BEYLA_API int beyla_tracer_stop(struct beyla_tracer *tracer);
+/* Stops if needed and frees. NULL is accepted. */
+BEYLA_API void beyla_tracer_free(struct beyla_tracer *tracer);
+BEYLA_API const char *beyla_tracer_last_error(const struct beyla_tracer *tracer);
+/* File descriptor that becomes readable when events wait; -errno if not started. */
+BEYLA_API int beyla_tracer_fd(const struct beyla_tracer *tracer);
+
+struct beyla_stats {
+	size_t sz;
+	uint64_t events;           /* raw events received */
+	uint64_t bytes;            /* payload bytes received */
+	uint64_t spans;            /* spans delivered */
+	uint64_t parse_errors;     /* bytes that were not a valid message of the protocol */
+	uint64_t drop_ring_full;   /* events the kernel could not queue (buffer full) */
+	uint64_t drop_perf_lost;   /* perf buffer samples reported lost */
+	uint64_t drop_read_fault;  /* payload the kernel could not read from user memory */
+	uint64_t drop_conn_limit;  /* connections refused by the connection table limit */
+	uint64_t truncated;        /* syscalls with more bytes than the payload prefix */
+	uint64_t unmatched;        /* requests with no response (or the reverse), closed or evicted */
+	uint64_t connections;      /* connections seen */
+	uint64_t non_http;         /* connections given up as not HTTP */
+	uint64_t processes;        /* processes currently traced */
+	uint64_t malformed;        /* events that failed validation (recordings, corrupt data) */
+	size_t : 0;
+};
+#define beyla_stats__last_field malformed
+
+BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* BEYLA_BEYLA_H */

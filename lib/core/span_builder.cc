@@ -1,0 +1,70 @@
+#include "core/span_builder.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace beyla {
+
+std::string format_addr(const uint8_t a[16], uint16_t family) {
+    static constexpr uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char buf[INET6_ADDRSTRLEN];
+    if (family == AF_INET || memcmp(a, v4_prefix, sizeof(v4_prefix)) == 0) {
+        if (!inet_ntop(AF_INET, a + 12, buf, sizeof(buf))) return {};
+    } else if (!inet_ntop(AF_INET6, a, buf, sizeof(buf))) {
+        return {};
+    }
+    return buf;
+}
+
+void SpanBuilder::add_str(const char *key, std::string &store, std::string_view v) {
+    store.assign(v.data(), v.size());
+    attrs_.push_back(beyla_attr{key, BEYLA_ATTR_STRING, store.c_str(), 0});
+}
+
+void SpanBuilder::add_int(const char *key, int64_t v) {
+    attrs_.push_back(beyla_attr{key, BEYLA_ATTR_INT, nullptr, v});
+}
+
+const beyla_span &SpanBuilder::build(const SpanInput &in) {
+    attrs_.clear();
+    if (!in.method.empty()) add_str("http.request.method", method_, in.method);
+    add_str("url.path", path_, in.path);
+    if (with_query_ && in.has_query) add_str("url.query", query_, in.query);
+    if (!in.scheme.empty()) add_str("url.scheme", scheme_, in.scheme);
+    if (in.status >= 0) add_int("http.response.status_code", in.status);
+    if (in.addr && in.addr->family) {
+        // Server spans: we are the server (local end). Client spans: the peer is.
+        bool server = in.kind == BEYLA_SPAN_SERVER;
+        const uint8_t *srv = server ? in.addr->laddr : in.addr->raddr;
+        const uint8_t *cli = server ? in.addr->raddr : in.addr->laddr;
+        add_str("server.address", server_addr_, format_addr(srv, in.addr->family));
+        add_int("server.port", server ? in.addr->lport : in.addr->rport);
+        add_str("client.address", client_addr_, format_addr(cli, in.addr->family));
+        add_int("client.port", server ? in.addr->rport : in.addr->lport);
+    }
+    version_ = in.minor_version == 0 ? "1.0" : "1.1";
+    attrs_.push_back(beyla_attr{"network.protocol.version", BEYLA_ATTR_STRING, version_.c_str(), 0});
+    if (in.req_body >= 0) add_int("http.request.body.size", in.req_body);
+    if (in.resp_body >= 0) add_int("http.response.body.size", in.resp_body);
+    exe_.assign(in.exe.data(), in.exe.size());
+
+    span_ = beyla_span{};
+    span_.sz = sizeof(beyla_span);
+    span_.kind = in.kind;
+    span_.protocol = in.protocol;
+    span_.start_time_unix_nano = in.start_unix_ns;
+    span_.end_time_unix_nano = in.end_unix_ns;
+    span_.pid = in.pid;
+    span_.tid = in.tid;
+    span_.exe = exe_.c_str();
+    span_.method = in.method.empty() ? nullptr : method_.c_str();
+    span_.path = path_.c_str();
+    span_.status = in.status;
+    span_.attr_count = attrs_.size();
+    span_.attrs = attrs_.data();
+    return span_;
+}
+
+} // namespace beyla

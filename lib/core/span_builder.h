@@ -1,0 +1,55 @@
+// Turns a finished request/response pair into a beyla_span: the attribute names are
+// OpenTelemetry's semantic conventions. Storage is reused from span to span so the
+// steady state allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "beyla/beyla.h"
+#include "bpf/socket_trace.h"
+
+namespace beyla {
+
+struct SpanInput {
+    int kind = 0;     // beyla_span_kind
+    int protocol = 0; // beyla_protocol
+    uint64_t start_unix_ns = 0;
+    uint64_t end_unix_ns = 0;
+    uint32_t pid = 0;
+    uint32_t tid = 0;
+    std::string_view exe;
+    const beyla_sockaddr *addr = nullptr; // local/remote of the traced process's socket
+    std::string_view method;
+    std::string_view path;
+    std::string_view query; // emitted only when enabled
+    bool has_query = false;
+    int status = -1;
+    int minor_version = 1;
+    int64_t req_body = -1;
+    int64_t resp_body = -1;
+    std::string_view scheme; // "" unless known (https over TLS probes)
+};
+
+class SpanBuilder {
+  public:
+    explicit SpanBuilder(bool with_query) : with_query_(with_query) {}
+    // The span stays valid until the next build().
+    const beyla_span &build(const SpanInput &in);
+
+  private:
+    void add_str(const char *key, std::string &store, std::string_view v);
+    void add_int(const char *key, int64_t v);
+
+    bool with_query_;
+    // Fixed slots: attrs point into them, so they are never resized while a span lives.
+    std::string method_, path_, query_, exe_, server_addr_, client_addr_, version_, scheme_;
+    std::vector<beyla_attr> attrs_;
+    beyla_span span_{};
+};
+
+// "1.2.3.4" for v4-mapped addresses, else the IPv6 text form.
+std::string format_addr(const uint8_t addr[16], uint16_t family);
+
+} // namespace beyla

@@ -1,0 +1,365 @@
+#include "core/tracer.h"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "core/source_factory.h"
+#include "protocols/http1/stitcher.h"
+#include "source/replay_source.h"
+
+namespace beyla {
+
+// One traced connection: the identity of its kernel socket, its addresses and the
+// protocol state. An fd reused by another socket gets a new ConnState (sock_id differs).
+struct ConnState {
+    uint64_t sock_id = 0;
+    beyla_sockaddr addr{};
+    uint32_t tgid = 0;
+    uint32_t last_tid[2] = {0, 0}; // by direction
+    uint64_t last_seen = 0;
+    http1::Connection http;
+    // Counters of `http` already added to the tracer's totals.
+    uint64_t seen_errors = 0, seen_unmatched = 0;
+    bool counted_non_http = false;
+};
+
+int64_t mono_to_unix_offset() {
+    timespec rt{}, mono{};
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return (int64_t(rt.tv_sec) - int64_t(mono.tv_sec)) * 1000000000LL + (int64_t(rt.tv_nsec) - int64_t(mono.tv_nsec));
+}
+
+Tracer::Tracer(TracerOptions opts)
+    : opts_(std::move(opts)), procs_(opts_.proc_root), spans_(opts_.capture_url_query) {
+    if (opts_.payload_prefix == 0) opts_.payload_prefix = BEYLA_DEFAULT_PAYLOAD;
+    if (opts_.payload_prefix > BEYLA_MAX_PAYLOAD)
+        fail(EINVAL, "payload_prefix {} is over the maximum of {}", opts_.payload_prefix, BEYLA_MAX_PAYLOAD);
+    if (opts_.transport < BEYLA_TRANSPORT_AUTO || opts_.transport > BEYLA_TRANSPORT_PERFBUF)
+        fail(EINVAL, "unknown transport {}", opts_.transport);
+    if (opts_.replay_path.empty() && !opts_.source_factory && opts_.selection.empty())
+        fail(EINVAL, "no process selected: give pids, ports or executable globs");
+}
+
+Tracer::~Tracer() {
+    try {
+        stop();
+    } catch (...) {
+        // Destruction must not throw; stop() already logged.
+    }
+}
+
+void Tracer::start() {
+    if (started_) fail(EALREADY, "tracer already started");
+    if (stopped_) fail(EINVAL, "a stopped tracer cannot be started again");
+    mono_to_unix_ = mono_to_unix_offset();
+    if (opts_.source_factory) {
+        source_ = opts_.source_factory();
+        source_->start();
+    } else if (!opts_.replay_path.empty()) {
+        auto replay = std::make_unique<ReplaySource>(opts_.replay_path);
+        replay->start();
+        mono_to_unix_ = replay->mono_to_unix_ns();
+        source_ = std::move(replay);
+    } else {
+        SourceConfig sc;
+        sc.transport = opts_.transport;
+        sc.payload_prefix = opts_.payload_prefix;
+        sc.ring_size = opts_.ring_size;
+        sc.proc_root = opts_.proc_root;
+        sc.sys_root = opts_.sys_root;
+        sc.logger = &opts_.logger;
+        source_ = make_bpf_source(sc);
+        source_->start();
+        sort_batches_ = source_needs_sort(*source_);
+    }
+    if (!opts_.record_path.empty()) recorder_ = std::make_unique<RecordingWriter>(opts_.record_path, mono_to_unix_);
+
+    // Select what runs now; later processes come from exec/fork events and accept().
+    for (auto port : opts_.selection.ports) source_->trace_port(port);
+    if (opts_.replay_path.empty() && !opts_.selection.empty()) {
+        // Not ourselves unless asked by pid: found as a descendant (the shell that started us
+        // was selected) we would trace our own output when it goes to a socket.
+        auto self = static_cast<uint32_t>(getpid());
+        bool self_asked = std::find(opts_.selection.pids.begin(), opts_.selection.pids.end(),
+                                    static_cast<int32_t>(self)) != opts_.selection.pids.end();
+        for (uint32_t tgid : procs_.select(opts_.selection))
+            if (tgid != self || self_asked) trace_process(tgid);
+        opts_.logger.info("tracing {} process(es) via {}", traced_.size(), source_->describe());
+    }
+    started_ = true;
+}
+
+void Tracer::trace_process(uint32_t tgid) {
+    if (traced_.insert(tgid).second) source_->trace_pid(tgid, BEYLA_PROC_F_FOLLOW_CHILDREN);
+}
+
+int Tracer::poll(int timeout_ms) {
+    if (!started_) return -EINVAL;
+    delivered_ = 0;
+    auto fn = [this](const void *data, size_t size) {
+        if (recorder_) recorder_->write(data, size);
+        if (!sort_batches_) return handle(data, size);
+        // The perf buffer is per CPU: events of one connection may come out of order.
+        // Keep the batch and replay it in time order.
+        if (size < sizeof(beyla_event_header)) return handle(data, size);
+        size_t off = batch_arena_.size();
+        batch_arena_.resize(off + sizeof(uint32_t) + size);
+        uint32_t len = static_cast<uint32_t>(size);
+        memcpy(batch_arena_.data() + off, &len, sizeof(len));
+        memcpy(batch_arena_.data() + off + sizeof(len), data, size);
+        beyla_event_header h;
+        memcpy(&h, data, sizeof(h));
+        batch_index_.emplace_back(h.ts_exit, off);
+    };
+    int n = source_->poll(timeout_ms, fn);
+    if (sort_batches_ && !batch_index_.empty()) {
+        std::stable_sort(batch_index_.begin(), batch_index_.end(),
+                         [](const auto &a, const auto &b) { return a.first < b.first; });
+        for (auto &[ts, off] : batch_index_) {
+            uint32_t len;
+            memcpy(&len, batch_arena_.data() + off, sizeof(len));
+            handle(batch_arena_.data() + off + sizeof(len), len);
+        }
+        batch_index_.clear();
+        batch_arena_.clear();
+    }
+    if (recorder_) recorder_->flush();
+    if (latest_ts_ && latest_ts_ - last_sweep_ > 1000000000ULL) sweep(latest_ts_);
+    if (n < 0 && delivered_ == 0) return n;
+    return delivered_;
+}
+
+void Tracer::stop() {
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    source_->stop();
+    // Drain what the kernel queued before the detach.
+    for (int i = 0; i < 64; i++) {
+        int n = poll(0);
+        if (n <= 0) break;
+    }
+    // Flush connections: bodies delimited by close finish here; the rest count as unmatched.
+    std::vector<ConnKey> keys;
+    keys.reserve(conns_.size());
+    for (auto &[k, c] : conns_) keys.push_back(k);
+    for (auto k : keys) close_conn(k, latest_ts_);
+    if (recorder_) recorder_->flush();
+}
+
+void Tracer::handle(const void *data, size_t size) {
+    st_.events++;
+    if (size < sizeof(beyla_event_header)) {
+        st_.malformed++;
+        return;
+    }
+    beyla_event_header hdr;
+    memcpy(&hdr, data, sizeof(hdr));
+    if (hdr.ts_exit > latest_ts_) latest_ts_ = hdr.ts_exit;
+    switch (hdr.type) {
+    case BEYLA_EV_DATA:
+        if (size < sizeof(beyla_data_event)) break;
+        return on_data(*static_cast<const beyla_data_event *>(data), size);
+    case BEYLA_EV_CONN_OPEN:
+        if (size < sizeof(beyla_conn_event)) break;
+        return on_conn_open(*static_cast<const beyla_conn_event *>(data));
+    case BEYLA_EV_CONN_CLOSE:
+        return on_conn_close(hdr);
+    case BEYLA_EV_PROC_EXEC:
+    case BEYLA_EV_PROC_EXIT:
+    case BEYLA_EV_PROC_FORK:
+        if (size < sizeof(beyla_proc_event)) break;
+        return on_proc(*static_cast<const beyla_proc_event *>(data));
+    default:
+        break;
+    }
+    st_.malformed++;
+}
+
+ConnState *Tracer::conn_for(const beyla_event_header &hdr, const beyla_sockaddr &addr, int role) {
+    ConnKey key{hdr.tgid, hdr.fd};
+    auto it = conns_.find(key);
+    if (it != conns_.end()) {
+        if (it->second->sock_id == hdr.sock_id) return it->second.get();
+        // The fd now names another socket: the old connection ended without us seeing close.
+        close_conn(key, hdr.ts_enter);
+    }
+    if (conns_.size() >= opts_.max_connections) {
+        st_.drop_conn_limit++;
+        return nullptr;
+    }
+    auto c = std::make_unique<ConnState>();
+    c->sock_id = hdr.sock_id;
+    c->addr = addr;
+    c->tgid = hdr.tgid;
+    c->last_seen = hdr.ts_exit;
+    if (role == BEYLA_ROLE_SERVER) c->http.set_role(http1::Role::kServer);
+    if (role == BEYLA_ROLE_CLIENT) c->http.set_role(http1::Role::kClient);
+    st_.connections++;
+    auto *raw = c.get();
+    conns_[key] = std::move(c);
+    return raw;
+}
+
+void Tracer::on_conn_open(const beyla_conn_event &ev) {
+    ConnKey key{ev.hdr.tgid, ev.hdr.fd};
+    if (conns_.count(key)) close_conn(key, ev.hdr.ts_enter);
+    conn_for(ev.hdr, ev.addr, ev.role);
+}
+
+void Tracer::on_conn_close(const beyla_event_header &hdr) {
+    ConnKey key{hdr.tgid, hdr.fd};
+    auto it = conns_.find(key);
+    if (it == conns_.end() || (hdr.sock_id && it->second->sock_id != hdr.sock_id)) return;
+    close_conn(key, hdr.ts_enter);
+}
+
+void Tracer::on_data(const beyla_data_event &ev, size_t size) {
+    size_t room = size - sizeof(beyla_data_event);
+    if (ev.captured > room || ev.captured > ev.bytes || ev.direction > BEYLA_DIR_EGRESS) {
+        st_.malformed++;
+        return;
+    }
+    ConnState *c = conn_for(ev.hdr, ev.addr, ev.role);
+    if (!c) return;
+    st_.bytes += ev.bytes;
+    c->last_seen = ev.hdr.ts_exit;
+    c->last_tid[ev.direction] = ev.hdr.tid;
+    if (!c->addr.family && ev.addr.family) c->addr = ev.addr;
+    if (c->http.non_http()) return;
+    protocols::DataChunk chunk;
+    // Bytes read arrive when read() returns; bytes written leave from write()'s start.
+    chunk.ts_begin = ev.direction == BEYLA_DIR_INGRESS ? ev.hdr.ts_exit : ev.hdr.ts_enter;
+    chunk.ts_end = ev.hdr.ts_exit;
+    chunk.captured = std::span<const uint8_t>(ev.payload, ev.captured);
+    chunk.total = ev.bytes;
+    c->http.add(ev.direction == BEYLA_DIR_INGRESS ? protocols::Direction::kIngress
+                                                  : protocols::Direction::kEgress,
+                chunk);
+    if (!exe_names_.count(ev.hdr.tgid)) exe_name(ev.hdr.tgid, ev.comm);
+    deliver(*c);
+}
+
+const std::string &Tracer::exe_name(uint32_t tgid, const char *comm) {
+    auto it = exe_names_.find(tgid);
+    if (it != exe_names_.end()) return it->second;
+    std::string name = opts_.replay_path.empty() ? procs_.exe_name(tgid) : std::string();
+    if (name.empty() && comm) name.assign(comm, strnlen(comm, BEYLA_COMM_LEN));
+    return exe_names_[tgid] = name;
+}
+
+void Tracer::deliver(ConnState &c) {
+    auto &http = c.http;
+    // Fold the connection's error counters into the tracer's totals as they move.
+    auto errs = http.parse_errors(), unm = http.unmatched();
+    st_.parse_errors += errs - c.seen_errors;
+    st_.unmatched += unm - c.seen_unmatched;
+    c.seen_errors = errs, c.seen_unmatched = unm;
+    if (http.non_http() && !c.counted_non_http) {
+        c.counted_non_http = true;
+        st_.non_http++;
+    }
+    http.drain([&](const http1::Record &r) {
+        bool server = http.role() == http1::Role::kServer;
+        SpanInput in;
+        in.kind = server ? BEYLA_SPAN_SERVER : BEYLA_SPAN_CLIENT;
+        in.protocol = BEYLA_PROTO_HTTP1;
+        in.start_unix_ns = to_unix(r.req.ts_begin);
+        in.end_unix_ns = to_unix(std::max(r.resp.ts_end, r.req.ts_begin));
+        in.pid = c.tgid;
+        // The thread that handled the request: the reader for servers, the writer for clients.
+        in.tid = c.last_tid[server ? BEYLA_DIR_INGRESS : BEYLA_DIR_EGRESS];
+        in.exe = exe_name(c.tgid, nullptr);
+        in.addr = &c.addr;
+        in.method = r.req.method;
+        in.path = r.req.path;
+        in.query = r.req.query;
+        in.has_query = !r.req.query.empty();
+        in.status = r.resp.status;
+        in.minor_version = r.req.minor_version;
+        in.req_body = r.req.body_size;
+        in.resp_body = r.resp.body_size;
+        const beyla_span &span = spans_.build(in);
+        st_.spans++;
+        delivered_++;
+        if (opts_.on_span) opts_.on_span(span);
+    });
+}
+
+void Tracer::close_conn(ConnKey key, uint64_t ts) {
+    auto it = conns_.find(key);
+    if (it == conns_.end()) return;
+    std::unique_ptr<ConnState> c = std::move(it->second);
+    conns_.erase(it);
+    c->http.close(ts);
+    deliver(*c);
+}
+
+void Tracer::sweep(uint64_t now) {
+    last_sweep_ = now;
+    std::vector<ConnKey> idle;
+    for (auto &[k, c] : conns_)
+        if (now > c->last_seen && now - c->last_seen > opts_.conn_idle_ns) idle.push_back(k);
+    for (auto k : idle) {
+        close_conn(k, now);
+        st_.evicted++;
+    }
+}
+
+void Tracer::on_proc(const beyla_proc_event &ev) {
+    uint32_t tgid = ev.hdr.tgid;
+    switch (ev.hdr.type) {
+    case BEYLA_EV_PROC_FORK:
+        // The kernel already traces the child; remember it for stats and exit handling.
+        traced_.insert(tgid);
+        break;
+    case BEYLA_EV_PROC_EXEC: {
+        std::string file(ev.filename, strnlen(ev.filename, sizeof(ev.filename)));
+        bool traced = traced_.count(tgid) > 0;
+        if (traced) {
+            exe_names_.erase(tgid); // a new program: a new executable name
+        } else if (!opts_.selection.exe_globs.empty() &&
+                   (exe_matches(opts_.selection.exe_globs, file) ||
+                    (opts_.replay_path.empty() && exe_matches(opts_.selection.exe_globs, procs_.exe_path(tgid))))) {
+            trace_process(tgid);
+            opts_.logger.info("tracing pid {} ({}): executable matches", tgid, file);
+        }
+        break;
+    }
+    case BEYLA_EV_PROC_EXIT: {
+        traced_.erase(tgid);
+        exe_names_.erase(tgid);
+        std::vector<ConnKey> keys;
+        for (auto &[k, c] : conns_)
+            if (k.tgid == tgid) keys.push_back(k);
+        for (auto k : keys) close_conn(k, ev.hdr.ts_exit ? ev.hdr.ts_exit : ev.hdr.ts_enter);
+        break;
+    }
+    }
+}
+
+beyla_stats Tracer::stats() const {
+    beyla_stats s{};
+    s.sz = sizeof(s);
+    SourceCounters sc = source_ ? source_->counters() : SourceCounters{};
+    s.events = st_.events;
+    s.bytes = st_.bytes;
+    s.spans = st_.spans;
+    s.parse_errors = st_.parse_errors;
+    s.drop_ring_full = sc.ring_full;
+    s.drop_perf_lost = sc.perf_lost;
+    s.drop_read_fault = sc.read_fault;
+    s.drop_conn_limit = st_.drop_conn_limit;
+    s.truncated = sc.truncated;
+    s.unmatched = st_.unmatched;
+    s.connections = st_.connections;
+    s.non_http = st_.non_http;
+    s.processes = traced_.size();
+    s.malformed = st_.malformed;
+    return s;
+}
+
+} // namespace beyla

@@ -1,0 +1,113 @@
+// The tracer: one EventSource feeding connection tracking, protocol parsing and span
+// building, all on the thread that calls poll(). Every piece of state lives here, so two
+// tracers in one process are independent.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "beyla/beyla.h"
+#include "bpf/socket_trace.h"
+#include "common/log.h"
+#include "core/proc_scan.h"
+#include "core/span_builder.h"
+#include "source/event_source.h"
+#include "source/recording.h"
+
+namespace beyla {
+
+struct TracerOptions {
+    Selection selection;
+    int transport = BEYLA_TRANSPORT_AUTO;
+    uint32_t payload_prefix = BEYLA_DEFAULT_PAYLOAD;
+    uint32_t ring_size = 0; // 0: the source's default
+    bool capture_url_query = false;
+    std::string replay_path;
+    std::string record_path;
+    std::string proc_root = "/proc";
+    std::string sys_root = "/sys";
+    size_t max_connections = 65536;
+    uint64_t conn_idle_ns = 300ull * 1000 * 1000 * 1000;
+    Logger logger;
+    std::function<void(const beyla_span &)> on_span;
+    // For tests: a source to use instead of the kernel or a replay.
+    std::function<std::unique_ptr<EventSource>()> source_factory;
+};
+
+struct TracerStats {
+    uint64_t events = 0, bytes = 0, spans = 0, parse_errors = 0, malformed = 0;
+    uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, non_http = 0;
+    uint64_t evicted = 0;
+};
+
+struct ConnState; // defined in tracer.cc
+
+class Tracer {
+  public:
+    explicit Tracer(TracerOptions opts);
+    ~Tracer();
+    Tracer(const Tracer &) = delete;
+    Tracer &operator=(const Tracer &) = delete;
+
+    void start();
+    int poll(int timeout_ms); // spans delivered, or -errno
+    void stop();
+    int fd() const { return source_ ? source_->fd() : -1; }
+    bool started() const { return started_; }
+    beyla_stats stats() const;
+    size_t traced_processes() const { return traced_.size(); }
+    size_t open_connections() const { return conns_.size(); }
+    const Logger &logger() const { return opts_.logger; }
+
+  private:
+    struct ConnKey {
+        uint32_t tgid;
+        int32_t fd;
+        bool operator==(const ConnKey &o) const { return tgid == o.tgid && fd == o.fd; }
+    };
+    struct ConnKeyHash {
+        size_t operator()(const ConnKey &k) const { return (uint64_t(k.tgid) << 32) ^ uint32_t(k.fd); }
+    };
+
+    void handle(const void *data, size_t size);
+    void on_data(const beyla_data_event &ev, size_t size);
+    void on_conn_open(const beyla_conn_event &ev);
+    void on_conn_close(const beyla_event_header &hdr);
+    void on_proc(const beyla_proc_event &ev);
+    ConnState *conn_for(const beyla_event_header &hdr, const beyla_sockaddr &addr, int role);
+    void close_conn(ConnKey key, uint64_t ts);
+    void deliver(ConnState &c);
+    void sweep(uint64_t now_mono);
+    void trace_process(uint32_t tgid);
+    const std::string &exe_name(uint32_t tgid, const char *comm);
+    uint64_t to_unix(uint64_t mono) const { return mono + static_cast<uint64_t>(mono_to_unix_); }
+
+    TracerOptions opts_;
+    std::unique_ptr<EventSource> source_;
+    std::unique_ptr<RecordingWriter> recorder_;
+    ProcScanner procs_;
+    SpanBuilder spans_;
+    std::unordered_map<ConnKey, std::unique_ptr<ConnState>, ConnKeyHash> conns_;
+    std::set<uint32_t> traced_;
+    std::unordered_map<uint32_t, std::string> exe_names_;
+    TracerStats st_;
+    int64_t mono_to_unix_ = 0;
+    uint64_t last_sweep_ = 0;
+    uint64_t latest_ts_ = 0;
+    int delivered_ = 0;
+    bool started_ = false;
+    bool stopped_ = false;
+    bool sort_batches_ = false;
+    std::vector<uint8_t> batch_arena_;
+    std::vector<std::pair<uint64_t, size_t>> batch_index_;
+};
+
+// CLOCK_REALTIME - CLOCK_MONOTONIC now.
+int64_t mono_to_unix_offset();
+
+} // namespace beyla

@@ -1,0 +1,109 @@
+// One TCP connection seen as HTTP/1: both directions' byte streams in, request/response
+// records out.
+//
+// HTTP/1 answers requests in order (pipelining included), so the n-th final response
+// pairs with the n-th request. Timestamps only guard the pairing after data was lost: a
+// response that ended before its candidate request began is unmatched, and after the
+// response stream lost framing the response pairs with the latest request that began
+// before it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "protocols/common/data_stream.h"
+#include "protocols/http1/parse.h"
+#include "protocols/http1/types.h"
+
+namespace beyla::http1 {
+
+struct ConnectionLimits {
+    size_t stream_capacity = DataStream::kDefaultCapacity; // captured bytes buffered per direction
+    size_t max_pending = 1024;            // requests (or responses) queued awaiting a pair
+    uint32_t non_http_after = 3;          // consecutive invalid frames, nothing ever parsed
+    uint32_t non_http_after_parsed = 64;  // the same, once some message did parse
+};
+
+struct ConnectionCounters {
+    uint64_t records = 0;        // request/response pairs produced
+    uint64_t parse_errors = 0;   // bytes skipped because they did not frame
+    uint64_t invalid_frames = 0; // times framing was lost
+    uint64_t unmatched = 0;      // responses without a request, requests unanswered at close
+    uint64_t dropped = 0;        // messages dropped by the max_pending bound
+    uint64_t interim = 0;        // 1xx responses skipped
+    uint64_t overflow_bytes = 0; // captured bytes dropped by the stream cap
+    uint64_t ignored_bytes = 0;  // bytes after an upgrade, after non_http, or after close
+    uint64_t non_http = 0;       // 1 once the connection was given up as not HTTP/1
+    uint64_t upgraded = 0;       // 1 once it switched protocols (101, CONNECT tunnel)
+};
+
+class Connection {
+  public:
+    explicit Connection(Role role = Role::kUnknown, const ConnectionLimits &limits = {});
+
+    // Sets the role when it was not known (accept/connect seen late); a known role stays.
+    void set_role(Role role);
+    // Feeds one syscall's bytes. Chunks of each direction must come in order.
+    void add(Direction dir, const DataChunk &chunk);
+    // The connection closed at ts: completes a response whose body runs until close and
+    // counts whatever is left unanswered. Later add() calls are ignored.
+    void close(uint64_t ts);
+
+    // Hands each completed record to fn, oldest first. fn must not drain this connection.
+    template <class F> void drain(F &&fn) {
+        scratch_.swap(done_);
+        for (Record &r : scratch_) fn(std::move(r));
+        scratch_.clear();
+    }
+    std::vector<Record> take() {
+        std::vector<Record> out;
+        out.swap(done_);
+        return out;
+    }
+    size_t ready() const { return done_.size(); }
+
+    Role role() const { return role_; }
+    bool upgraded() const { return upgraded_; }
+    bool non_http() const { return non_http_; }
+    bool closed() const { return closed_; }
+    size_t pending_requests() const { return reqs_.size(); }
+    const ConnectionCounters &counters() const { return counters_; }
+    uint64_t records() const { return counters_.records; }
+    uint64_t parse_errors() const { return counters_.parse_errors; }
+    uint64_t unmatched() const { return counters_.unmatched; }
+
+  private:
+    DataStream &stream(Direction d) { return streams_[static_cast<size_t>(d)]; }
+    Direction request_dir() const { return role_ == Role::kServer ? Direction::kIngress : Direction::kEgress; }
+    Direction response_dir() const { return role_ == Role::kServer ? Direction::kEgress : Direction::kIngress; }
+
+    void process();
+    void infer_role();
+    void parse(MessageType type);
+    bool pair(); // true when the request stream was resumed and needs parsing again
+    void check_non_http();
+    void stop(); // drop all buffered state; further bytes are ignored
+
+    ConnectionLimits limits_;
+    Role role_;
+    DataStream streams_[2];
+    bool dirty_[2] = {false, false}; // direction got bytes not yet parsed
+    ParserState req_state_;
+    ParserState resp_state_;
+    std::deque<Message> reqs_;
+    std::deque<Message> resps_;
+    std::vector<Record> done_;
+    std::vector<Record> scratch_;
+    ConnectionCounters counters_;
+    uint64_t consecutive_invalid_ = 0;
+    bool parsed_any_ = false;
+    bool resp_resynced_ = false; // the response stream lost framing since the last pairing
+    bool upgraded_ = false;
+    bool non_http_ = false;
+    bool closed_ = false;
+};
+
+} // namespace beyla::http1

@@ -1,0 +1,133 @@
+// Events from the kernel: loads bpf/socket_trace.bpf.c, attaches it to the syscall
+// tracepoints (by id, from tracefs) and the sched raw tracepoints, and reads the ring
+// buffer or, where the kernel has none, the perf buffer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/log.h"
+#include "socket_trace.h"
+#include "source/event_source.h"
+
+struct socket_trace_bpf;
+struct ring_buffer;
+struct perf_buffer;
+struct bpf_link;
+struct perf_event_header;
+
+namespace beyla {
+
+enum class BpfTransport {
+    Auto,    // ring buffer where the kernel has one, else perf buffer
+    RingBuf, // fails on kernels without ring buffers
+    PerfBuf,
+};
+
+struct BpfSourceOptions {
+    BpfTransport transport = BpfTransport::Auto;
+    // Total buffer bytes. Ring buffer: rounded up to a power-of-two multiple of the page
+    // size. Perf buffer: split over the online CPUs, a power of two pages each.
+    uint64_t ring_size = 8ull << 20;
+    // Payload bytes copied per syscall, 1..BEYLA_MAX_PAYLOAD.
+    uint32_t payload_prefix = BEYLA_DEFAULT_PAYLOAD;
+    // The reader is woken only once this many bytes wait (0: at every event); poll()
+    // drains every drain_interval_ms regardless, which bounds the added latency.
+    uint32_t wakeup_bytes = 64 * 1024;
+    int drain_interval_ms = 50;
+    // PROC_EXEC for every exec on the machine (needed to match executable globs), or
+    // only for traced processes.
+    bool report_all_execs = true;
+    std::string sys_root = "/sys";
+    std::string proc_root = "/proc";
+    bool allow_mount_tracefs = true;
+    const Logger *logger = nullptr; // must outlive the source; nullptr: silent
+    // Whether the kernel has BPF ring buffers; unset: probed at start().
+    std::optional<bool> ringbuf_supported;
+};
+
+class BpfSource final : public EventSource {
+  public:
+    explicit BpfSource(BpfSourceOptions opts = {});
+    ~BpfSource() override;
+    BpfSource(const BpfSource &) = delete;
+    BpfSource &operator=(const BpfSource &) = delete;
+
+    // Loads and attaches. Throws beyla::Error. Process and port selections made before
+    // start() are applied before the probes are attached.
+    void start() override;
+    // Waits up to timeout_ms (-1: until something arrives) and hands every waiting event
+    // to fn. Exceptions thrown by fn propagate, after the event is consumed.
+    int poll(int timeout_ms, const RawEventFn &fn) override;
+    // Detaches the probes; the buffer and maps stay until destruction so that a last
+    // poll() drains what is queued.
+    void stop() override;
+    // Readable once wakeup_bytes wait: an external event loop must also call poll(fd
+    // ready or not) at least every drain_interval_ms.
+    int fd() const override;
+    SourceCounters counters() const override;
+    void trace_pid(uint32_t tgid, uint32_t flags) override;
+    void untrace_pid(uint32_t tgid) override;
+    void trace_port(uint16_t port) override;
+    std::string describe() const override;
+
+    // After start().
+    bool is_traced(uint32_t tgid) const; // in the kernel's traced-process map
+    bool using_ringbuf() const { return use_ringbuf_; }
+    uint64_t buffer_bytes() const { return buffer_bytes_; } // total over CPUs
+    // "syscalls/sys_enter_read", "raw:sched_process_fork"...: attached, and absent here.
+    const std::vector<std::string> &attached() const { return attached_; }
+    const std::vector<std::string> &skipped() const { return skipped_; }
+
+  private:
+    struct Program;
+    const Logger &log() const { return opts_.logger ? *opts_.logger : null_logger_; }
+    void load(const std::string &tracefs);
+    void attach();
+    void open_buffer();
+    void teardown();
+    void map_update(int map_fd, const void *key, const void *value, const char *what);
+    void deliver(const void *data, size_t size);
+    int drain();
+    void on_perf_record(const perf_event_header *ev);
+    friend struct BufferCallbacks; // libbpf's C callbacks, in the .cc
+
+    BpfSourceOptions opts_;
+    Logger null_logger_;
+    socket_trace_bpf *skel_ = nullptr;
+    ring_buffer *rb_ = nullptr;
+    perf_buffer *pb_ = nullptr;
+    std::vector<bpf_link *> links_;
+    std::vector<Program> programs_;
+    std::vector<std::string> attached_, skipped_;
+    bool use_ringbuf_ = false;
+    uint64_t buffer_bytes_ = 0;
+    uint64_t perf_pages_ = 0;
+    unsigned ncpus_ = 0;
+    bool loaded_ = false;
+    bool started_ = false;
+
+    // Selections made before the maps exist, applied at load.
+    mutable std::mutex pending_mu_;
+    std::vector<std::pair<uint32_t, uint32_t>> pending_pids_;
+    std::vector<uint16_t> pending_ports_;
+
+    // The poll() in progress: where the buffer callbacks deliver.
+    const RawEventFn *cur_fn_ = nullptr;
+    int handed_ = 0;
+    std::exception_ptr cb_error_;
+    std::atomic<uint64_t> perf_lost_{0};
+};
+
+// The size of the event at data, from its own fields, when at most `size` bytes are
+// available. Perf buffer samples are padded to 8 bytes: this trims the padding so that
+// both transports hand the same sizes.
+size_t event_true_size(const void *data, size_t size);
+
+} // namespace beyla

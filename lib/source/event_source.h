@@ -1,0 +1,45 @@
+// Where raw events come from: the kernel (BpfSource) or a recording (ReplaySource).
+// Both hand the same bytes (structs of bpf/socket_trace.h) to the same callback, so the
+// whole user-side pipeline is testable without a kernel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace beyla {
+
+// Kernel-side counters, summed over CPUs, plus what the transport reports lost.
+struct SourceCounters {
+    uint64_t ring_full = 0;     // BEYLA_CNT_RING_FULL
+    uint64_t read_fault = 0;    // BEYLA_CNT_READ_FAULT
+    uint64_t truncated = 0;     // BEYLA_CNT_TRUNCATED
+    uint64_t args_missing = 0;  // BEYLA_CNT_ARGS_MISSING
+    uint64_t kernel_events = 0; // BEYLA_CNT_EVENTS
+    uint64_t perf_lost = 0;     // perf buffer lost-sample records
+};
+
+// Called once per raw event; `data` points at a struct from bpf/socket_trace.h and is
+// valid only during the call.
+using RawEventFn = std::function<void(const void *data, size_t size)>;
+
+class EventSource {
+  public:
+    virtual ~EventSource() = default;
+    virtual void start() = 0; // throws beyla::Error
+    // Waits up to timeout_ms for events and hands each to fn. Returns the number handed,
+    // or -ENODATA when a finite source is exhausted.
+    virtual int poll(int timeout_ms, const RawEventFn &fn) = 0;
+    virtual void stop() = 0;   // idempotent; events still queued are drained by the next poll
+    virtual int fd() const = 0; // readable when events wait, -1 if none
+    virtual SourceCounters counters() const = 0;
+    // Process selection, applied in the kernel: events come only from these tgids.
+    virtual void trace_pid(uint32_t tgid, uint32_t flags) = 0;
+    virtual void untrace_pid(uint32_t tgid) = 0;
+    // Processes that accept() on a socket bound to one of these local ports start being traced.
+    virtual void trace_port(uint16_t port) = 0;
+    virtual std::string describe() const = 0; // e.g. "ringbuf 8 MiB, syscall tracepoints"
+};
+
+} // namespace beyla

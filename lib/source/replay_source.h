@@ -1,0 +1,45 @@
+// An EventSource that plays a recording: the whole user-side pipeline (decode, connection
+// tracking, parsing, stitching, spans) runs without a kernel.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "source/event_source.h"
+#include "source/recording.h"
+
+namespace beyla {
+
+class ReplaySource : public EventSource {
+  public:
+    // events_per_poll bounds the work of one poll(), like a real buffer drain.
+    explicit ReplaySource(std::string path, size_t events_per_poll = 4096);
+    ~ReplaySource() override;
+
+    void start() override;
+    int poll(int timeout_ms, const RawEventFn &fn) override;
+    void stop() override;
+    int fd() const override { return -1; }
+    SourceCounters counters() const override { return counters_; }
+    // Selection happened when the events were recorded; replays deliver everything.
+    void trace_pid(uint32_t, uint32_t) override {}
+    void untrace_pid(uint32_t) override {}
+    void trace_port(uint16_t) override {}
+    std::string describe() const override { return "replay of " + path_; }
+    int64_t mono_to_unix_ns() const { return header_.mono_to_unix_ns; }
+    // Records that were cut short or oversized: counted, never a crash.
+    uint64_t corrupt() const { return corrupt_; }
+
+  private:
+    std::string path_;
+    size_t per_poll_;
+    FILE *f_ = nullptr;
+    bool eof_ = false;
+    RecordingHeader header_{};
+    std::vector<uint8_t> buf_;
+    SourceCounters counters_{};
+    uint64_t corrupt_ = 0;
+};
+
+} // namespace beyla

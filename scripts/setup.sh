@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what libbeyla needs to build and test on Debian bookworm, then builds it.
+# Usage: scripts/setup.sh [build-dir]   (root, or sudo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+
+packages=(
+  # build
+  cmake g++ make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libfmt-dev
+  catch2 pybind11-dev python3-dev
+  # tests: real servers and clients
+  python3-pytest curl wrk nginx-light nodejs golang-go util-linux procps iproute2 libcap2-bin
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTABLE=/usr/bin/python3 >/dev/null
+cmake --build "$build" -j"$(nproc)"

@@ -1,0 +1,236 @@
+"""HTTP/1.x spans from real servers and clients, compared with their own logs."""
+import os
+import re
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from conftest import (client_spans, curl, free_port, go_build, key, keys, server_spans, wait_port)
+
+SH_CLIENT = "read _; %s"
+
+
+def released_client(procs, script):
+    """A shell that runs `script` once released: its pid can be traced before it starts."""
+    p = procs(["sh", "-c", SH_CLIENT % script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return p
+
+
+def release(p, timeout=120):
+    out, _ = p.communicate("go\n", timeout=timeout)
+    assert p.returncode == 0, out
+    return out
+
+
+def check_span_shape(s):
+    assert s["protocol"] == "http"
+    assert s["end_time_unix_nano"] >= s["start_time_unix_nano"] > 1600000000 * 10**9
+    assert s["duration_ns"] == s["end_time_unix_nano"] - s["start_time_unix_nano"]
+    assert s["duration_ns"] < 10 * 10**9
+    assert s["process.pid"] > 0 and s["process.executable.name"]
+    assert s["network.protocol.version"] in ("1.0", "1.1")
+    assert s["server.address"] == "127.0.0.1" and s["client.address"] == "127.0.0.1"
+    assert s["server.port"] > 0 and s["client.port"] > 0
+    assert "url.query" not in s  # off by default
+
+
+def test_python_http_server_and_curl(trace, procs, tmpdir_path):
+    www = os.path.join(tmpdir_path, "www")
+    os.makedirs(www)
+    with open(os.path.join(www, "index.html"), "w") as f:
+        f.write("<h1>hi</h1>\n")
+    with open(os.path.join(www, "big.bin"), "wb") as f:
+        f.write(os.urandom(300_000))  # far over the payload prefix
+    port = free_port()
+    log = open(os.path.join(tmpdir_path, "server.log"), "w")
+    srv = procs(["/usr/bin/python3", "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", www],
+                stderr=log)
+    wait_port(port, proc=srv)
+    base = "http://127.0.0.1:%d" % port
+    cli = released_client(procs, "curl -s -o /dev/null %s/index.html?a=1 && curl -s -o /dev/null %s/big.bin && "
+                                 "curl -s -o /dev/null %s/missing && curl -s -o /dev/null -I %s/index.html && "
+                                 "curl -s -o /dev/null -d x=1 %s/post" % ((base,) * 5))
+    t = trace("--pid", str(srv.pid), "--pid", str(cli.pid))
+    release(cli)
+    spans = t.stop()
+    log.close()
+    # The server's own log: '"GET /index.html?a=1 HTTP/1.1" 200 -'
+    logged = Counter()
+    for line in open(os.path.join(tmpdir_path, "server.log")):
+        m = re.search(r'"(\w+) (\S+) HTTP/1\.\d" (\d+)', line)
+        if m:
+            logged[(m.group(1), m.group(2).split("?")[0], int(m.group(3)))] += 1
+    srv_spans = server_spans(spans, srv.pid)
+    assert keys(srv_spans) == logged, spans
+    assert logged == Counter({("GET", "/index.html", 200): 1, ("GET", "/big.bin", 200): 1,
+                              ("GET", "/missing", 404): 1, ("HEAD", "/index.html", 200): 1,
+                              ("POST", "/post", 501): 1})
+    big = [s for s in srv_spans if s["url.path"] == "/big.bin"][0]
+    assert big["http.response.body.size"] == 300_000
+    head = [s for s in srv_spans if s["http.request.method"] == "HEAD"][0]
+    assert head.get("http.response.body.size", 0) == 0
+    post = [s for s in srv_spans if s["http.request.method"] == "POST"][0]
+    assert post["http.request.body.size"] == 3
+    # curl's side: the same requests, as client spans of the curl processes.
+    cl = client_spans(spans)
+    assert keys(cl) == logged
+    assert all(s["process.executable.name"] == "curl" for s in cl)
+    for s in spans:
+        check_span_shape(s)
+        if s["kind"] == "server":
+            assert s["server.port"] == port
+        else:
+            assert s["server.port"] == port and s["client.port"] != port
+    assert t.stats["parse_errors"] == 0 and t.stats["malformed"] == 0
+
+
+NGINX_CONF = """
+worker_processes 2;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+    log_format plain '$request_method $request_uri $status $body_bytes_sent';
+    access_log {tmp}/access.log plain;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    sendfile on;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {tmp}/www;
+        location = /nothing {{ return 204; }}
+        location = /moved {{ return 301 /index.html; }}
+        location = /upload {{ client_max_body_size 10m; return 201; }}
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def nginx(procs, tmpdir_path):
+    www = os.path.join(tmpdir_path, "www")
+    os.makedirs(www)
+    with open(os.path.join(www, "index.html"), "w") as f:
+        f.write("<html><body>" + "nginx " * 100 + "</body></html>\n")
+    with open(os.path.join(www, "large.bin"), "wb") as f:
+        f.write(os.urandom(1 << 20))
+    port = free_port()
+    conf = os.path.join(tmpdir_path, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(tmp=tmpdir_path, port=port))
+    p = procs(["nginx", "-c", conf, "-e", os.path.join(tmpdir_path, "error.log")])
+    wait_port(port, proc=p)
+
+    def access_log():
+        out = Counter()
+        sizes = []
+        with open(os.path.join(tmpdir_path, "access.log")) as f:
+            for line in f:
+                method, uri, status, sent = line.split()
+                out[(method, uri.split("?")[0], int(status))] += 1
+                sizes.append(int(sent))
+        return out, sizes
+
+    p.port = port
+    p.access_log = access_log
+    return p
+
+
+def test_nginx_features_with_curl(trace, nginx, procs):
+    base = "http://127.0.0.1:%d" % nginx.port
+    t = trace("--pid", str(nginx.pid))
+    assert curl(base + "/index.html") == 200
+    assert curl(base + "/large.bin") == 200  # sent with sendfile
+    assert curl(base + "/nothing") == 204
+    assert curl(base + "/moved") == 301
+    assert curl("-I", base + "/index.html") == 200
+    assert curl(base + "/absent") == 404
+    # 100-continue: curl sends Expect for bodies over 1 KiB.
+    assert curl("-H", "Expect: 100-continue", "--data-binary", "@/etc/services", base + "/upload") == 201
+    # keep-alive: several requests on one connection.
+    assert curl(base + "/index.html", base + "/nothing", base + "/index.html") == 200204200
+    spans = t.stop()
+    logged, _ = nginx.access_log()
+    assert keys(server_spans(spans)) == logged
+    by_path = {s["url.path"]: s for s in spans}
+    assert by_path["/large.bin"]["http.response.body.size"] == 1 << 20
+    assert by_path["/nothing"].get("http.response.body.size", 0) == 0
+    assert by_path["/upload"]["http.request.body.size"] == os.path.getsize("/etc/services")
+    # Workers were forked before the tracer started: found as descendants of the master.
+    assert all(s["process.executable.name"] == "nginx" for s in spans)
+    assert {s["process.pid"] for s in spans} != {nginx.pid}
+    for s in spans:
+        check_span_shape(s)
+
+
+@pytest.mark.parametrize("transport", ["ringbuf", "perfbuf"])
+def test_nginx_wrk_load_matches_access_log(trace, nginx, transport):
+    base = "http://127.0.0.1:%d" % nginx.port
+    t = trace("--pid", str(nginx.pid), "--transport", transport)
+    r = subprocess.run(["wrk", "-t2", "-c16", "-d10s", base + "/index.html"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    spans = t.stop(settle=1.0)
+    logged, _ = nginx.access_log()
+    total = sum(logged.values())
+    assert total > 1000, r.stdout
+    got = keys(server_spans(spans))
+    assert sum(got.values()) == total, (transport, t.stats, r.stdout)
+    assert got == logged
+    for k in ("ring_full", "perf_lost", "read_fault", "conn_limit"):
+        assert t.stats.get(k, 0) == 0, t.stats
+    print("%s: %d requests, %d spans, stats %s" % (transport, total, len(spans), t.stats))
+
+
+def test_node_server_and_client(trace, procs, tmpdir_path):
+    port = free_port()
+    here = os.path.dirname(os.path.abspath(__file__))
+    srv = procs(["node", os.path.join(here, "apps", "node_server.js"), str(port)])
+    wait_port(port, proc=srv)
+    cli = procs(["node", os.path.join(here, "apps", "node_client.js"), str(port)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True)
+    t = trace("--port", str(port), "--pid", str(cli.pid))
+    out = release(cli)
+    spans = t.stop()
+    expected = Counter()
+    for line in out.splitlines():
+        m, p, st = line.split()
+        expected[(m, p, int(st))] += 1
+    assert sum(expected.values()) == 7
+    assert keys(server_spans(spans, srv.pid)) == expected
+    assert keys([s for s in client_spans(spans) if s["process.pid"] == cli.pid]) == expected
+    chunked = [s for s in server_spans(spans) if s["url.path"] == "/chunked"][0]
+    assert chunked["http.response.body.size"] == len("part one,part two")
+    for s in spans:
+        check_span_shape(s)
+
+
+def test_go_server_and_client(trace, procs, tmpdir_path):
+    server_bin = go_build("go_server.go", tmpdir_path)
+    client_bin = go_build("go_client.go", tmpdir_path)
+    port = free_port()
+    srv = procs([server_bin, str(port)])
+    wait_port(port, proc=srv)
+    cli = procs([client_bin, "http://127.0.0.1:%d" % port], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True)
+    t = trace("--exe", os.path.basename(server_bin), "--pid", str(cli.pid))
+    out = release(cli)
+    spans = t.stop()
+    expected = Counter()
+    for line in out.splitlines():
+        m, p, st = line.split()
+        expected[(m, p, int(st))] += 1
+    assert sum(expected.values()) == 9
+    assert keys(server_spans(spans, srv.pid)) == expected
+    assert keys([s for s in client_spans(spans) if s["process.pid"] == cli.pid]) == expected
+    big = [s for s in server_spans(spans) if s["url.path"] == "/big"][0]
+    assert big["http.response.body.size"] == 16 * 8192
+    for s in spans:
+        check_span_shape(s)

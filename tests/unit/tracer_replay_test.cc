@@ -1,0 +1,194 @@
+// The whole user-side pipeline (decode → connections → HTTP/1 → spans) from a recording.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "core/tracer.h"
+#include "event_builder.h"
+#include "source/recording.h"
+
+using namespace beyla;
+using namespace beyla::test;
+
+namespace {
+
+struct Captured {
+    std::string method, path, exe;
+    int status;
+    int kind;
+    uint64_t start, end;
+    uint32_t pid;
+    int64_t resp_body = -1;
+    std::string server_addr;
+    int64_t server_port = -1, client_port = -1;
+    bool has_query = false;
+};
+
+std::string temp_path(const char *name) {
+    return std::string("/tmp/beyla-unit-") + std::to_string(getpid()) + "-" + name;
+}
+
+std::vector<Captured> replay(const std::vector<std::vector<uint8_t>> &events, beyla_stats *stats = nullptr,
+                             bool query = false) {
+    std::string path = temp_path("replay.rec");
+    {
+        RecordingWriter w(path, 1'000'000'000'000'000'000LL);
+        for (auto &e : events) w.write(e.data(), e.size());
+    }
+    std::vector<Captured> out;
+    TracerOptions o;
+    o.replay_path = path;
+    o.capture_url_query = query;
+    o.on_span = [&](const beyla_span &s) {
+        Captured c{s.method ? s.method : "", s.path ? s.path : "", s.exe ? s.exe : "", s.status, s.kind,
+                   s.start_time_unix_nano, s.end_time_unix_nano, s.pid};
+        for (size_t i = 0; i < s.attr_count; i++) {
+            std::string k = s.attrs[i].key;
+            if (k == "http.response.body.size") c.resp_body = s.attrs[i].num;
+            if (k == "server.address") c.server_addr = s.attrs[i].str;
+            if (k == "server.port") c.server_port = s.attrs[i].num;
+            if (k == "client.port") c.client_port = s.attrs[i].num;
+            if (k == "url.query") c.has_query = true;
+        }
+        out.push_back(c);
+    };
+    Tracer t(std::move(o));
+    t.start();
+    while (t.poll(0) != -ENODATA) {
+    }
+    t.stop();
+    if (stats) *stats = t.stats();
+    unlink(path.c_str());
+    return out;
+}
+
+const std::string kReq = "GET /index.html?x=1 HTTP/1.1\r\nHost: a\r\n\r\n";
+const std::string kResp = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+} // namespace
+
+TEST_CASE("replay: a server request/response becomes one span", "[tracer][replay]") {
+    beyla_stats st{};
+    auto spans = replay({conn_event(BEYLA_EV_CONN_OPEN, 100, 7, 0xabc, 1000),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 2000, kReq),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 5000, kResp),
+                         conn_event(BEYLA_EV_CONN_CLOSE, 100, 7, 0xabc, 9000)},
+                        &st);
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].method == "GET");
+    CHECK(spans[0].path == "/index.html");
+    CHECK(spans[0].status == 200);
+    CHECK(spans[0].kind == BEYLA_SPAN_SERVER);
+    CHECK(spans[0].pid == 100);
+    CHECK(spans[0].exe == "testsrv"); // from comm: a replay does not read /proc
+    CHECK(spans[0].resp_body == 5);
+    CHECK(spans[0].server_addr == "127.0.0.1");
+    CHECK(spans[0].server_port == 8080);
+    CHECK(spans[0].client_port == 40000);
+    CHECK_FALSE(spans[0].has_query); // off by default
+    // Start: the request's read returned (ts_exit of the ingress event); end: the write's exit.
+    const uint64_t base = 1'000'000'000'000'000'000ULL;
+    CHECK(spans[0].start == base + 3000);
+    CHECK(spans[0].end == base + 6000);
+    CHECK(st.spans == 1);
+    CHECK(st.connections == 1);
+    CHECK(st.parse_errors == 0);
+    CHECK(st.events == 4);
+}
+
+TEST_CASE("replay: url.query only when enabled", "[tracer][replay]") {
+    auto spans = replay({data_event(100, 7, 1, BEYLA_DIR_INGRESS, 2000, kReq),
+                         data_event(100, 7, 1, BEYLA_DIR_EGRESS, 5000, kResp)},
+                        nullptr, true);
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].has_query);
+}
+
+TEST_CASE("replay: a reused fd never pairs one connection's request with another's response",
+          "[tracer][replay]") {
+    beyla_stats st{};
+    auto spans = replay({data_event(100, 7, 0x1, BEYLA_DIR_INGRESS, 1000, kReq),
+                         // fd 7 now names another socket, and it carries only a response.
+                         data_event(100, 7, 0x2, BEYLA_DIR_EGRESS, 2000, kResp),
+                         data_event(100, 7, 0x2, BEYLA_DIR_INGRESS, 3000, "GET /second HTTP/1.1\r\n\r\n"),
+                         data_event(100, 7, 0x2, BEYLA_DIR_EGRESS, 4000, kResp)},
+                        &st);
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].path == "/second");
+    CHECK(st.connections == 2);
+    CHECK(st.unmatched >= 1);
+}
+
+TEST_CASE("replay: connections of different processes with the same fd stay apart", "[tracer][replay]") {
+    auto spans = replay({data_event(100, 7, 0x1, BEYLA_DIR_INGRESS, 1000, "GET /a HTTP/1.1\r\n\r\n"),
+                         data_event(200, 7, 0x2, BEYLA_DIR_INGRESS, 1100, "GET /b HTTP/1.1\r\n\r\n"),
+                         data_event(200, 7, 0x2, BEYLA_DIR_EGRESS, 1200, kResp),
+                         data_event(100, 7, 0x1, BEYLA_DIR_EGRESS, 1300,
+                                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")});
+    REQUIRE(spans.size() == 2);
+    CHECK(spans[0].path == "/b");
+    CHECK(spans[0].status == 200);
+    CHECK(spans[0].pid == 200);
+    CHECK(spans[1].path == "/a");
+    CHECK(spans[1].status == 404);
+}
+
+TEST_CASE("replay: a process exit closes its connections", "[tracer][replay]") {
+    beyla_stats st{};
+    auto spans = replay({data_event(100, 7, 0x1, BEYLA_DIR_INGRESS, 1000, kReq),
+                         proc_event(BEYLA_EV_PROC_EXIT, 100, 2000)},
+                        &st);
+    CHECK(spans.empty());
+    CHECK(st.unmatched == 1);
+}
+
+TEST_CASE("replay: malformed events are counted, not decoded", "[tracer][replay]") {
+    beyla_stats st{};
+    auto bad = data_event(100, 7, 0x1, BEYLA_DIR_INGRESS, 1000, kReq);
+    bad.resize(bad.size() - 10); // captured says more than the record holds
+    std::vector<uint8_t> tiny = {1, 2, 3};
+    auto unknown = proc_event(99, 100, 1000);
+    auto spans = replay({bad, tiny, unknown, data_event(100, 8, 0x2, BEYLA_DIR_INGRESS, 1000, kReq),
+                         data_event(100, 8, 0x2, BEYLA_DIR_EGRESS, 2000, kResp)},
+                        &st);
+    CHECK(spans.size() == 1);
+    CHECK(st.malformed == 3);
+}
+
+TEST_CASE("replay: a truncated recording ends the replay cleanly", "[tracer][replay]") {
+    std::string path = temp_path("trunc.rec");
+    {
+        RecordingWriter w(path, 0);
+        auto e = data_event(100, 7, 0x1, BEYLA_DIR_INGRESS, 1000, kReq);
+        w.write(e.data(), e.size());
+    }
+    REQUIRE(truncate(path.c_str(), sizeof(RecordingHeader) + 20) == 0);
+    TracerOptions o;
+    o.replay_path = path;
+    Tracer t(std::move(o));
+    t.start();
+    CHECK(t.poll(0) == -ENODATA);
+    t.stop();
+    unlink(path.c_str());
+}
+
+TEST_CASE("replay: not a recording is a clear error", "[tracer][replay]") {
+    std::string path = temp_path("notrec");
+    FILE *f = fopen(path.c_str(), "w");
+    fputs("this is not a recording, it is text that goes on for a while", f);
+    fclose(f);
+    TracerOptions o;
+    o.replay_path = path;
+    Tracer t(std::move(o));
+    CHECK_THROWS_WITH(t.start(), Catch::Contains("not a libbeyla recording"));
+    unlink(path.c_str());
+}
+
+TEST_CASE("tracer: nothing selected is refused", "[tracer]") {
+    TracerOptions o;
+    CHECK_THROWS_AS([&] { Tracer t(std::move(o)); }(), beyla::Error);
+}
