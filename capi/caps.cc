@@ -21,7 +21,9 @@ struct beyla_caps {
 
 namespace {
 
-std::string opt_str(const char *s) { return s ? s : ""; }
+std::string opt_str(const char *s) {
+    return s ? s : "";
+}
 
 int invalid(const beyla_caps *caps, const char *what) {
     if (caps) caps->last_error = what;
@@ -113,15 +115,20 @@ BEYLA_API struct beyla_caps *beyla_caps_probe(const struct beyla_caps_opts *opts
     return c;
 }
 
-BEYLA_API void beyla_caps_free(struct beyla_caps *caps) { delete caps; }
+BEYLA_API void beyla_caps_free(struct beyla_caps *caps) {
+    delete caps;
+}
 
 BEYLA_API int beyla_caps_get_summary(const struct beyla_caps *caps, struct beyla_caps_summary *out) {
     if (!caps) return -EINVAL;
-    if (!out || out->sz < sizeof(size_t)) return invalid(caps, "beyla_caps_get_summary: NULL or unsized output");
+    if (!out || out->sz < sizeof(size_t))
+        return invalid(caps, "beyla_caps_get_summary: NULL or unsized output");
     return beyla::copy_out(out, caps->summary);
 }
 
-BEYLA_API size_t beyla_caps_count(const struct beyla_caps *caps) { return caps ? caps->items.size() : 0; }
+BEYLA_API size_t beyla_caps_count(const struct beyla_caps *caps) {
+    return caps ? caps->items.size() : 0;
+}
 
 BEYLA_API int beyla_caps_item(const struct beyla_caps *caps, size_t idx, struct beyla_cap_item *out) {
     if (!caps) return -EINVAL;

@@ -11,15 +11,24 @@
 #define BEYLA_STR(x) BEYLA_STR_(x)
 
 // The header's numbers and the build's version string must agree.
-static_assert(std::string_view(BEYLA_VERSION_STRING) ==
-              BEYLA_STR(BEYLA_VERSION_MAJOR) "." BEYLA_STR(BEYLA_VERSION_MINOR) "." BEYLA_STR(BEYLA_VERSION_PATCH));
+static_assert(
+    std::string_view(BEYLA_VERSION_STRING) ==
+    BEYLA_STR(BEYLA_VERSION_MAJOR) "." BEYLA_STR(BEYLA_VERSION_MINOR) "." BEYLA_STR(BEYLA_VERSION_PATCH));
 
 extern "C" {
 
-BEYLA_API uint32_t beyla_version_major(void) { return BEYLA_VERSION_MAJOR; }
-BEYLA_API uint32_t beyla_version_minor(void) { return BEYLA_VERSION_MINOR; }
-BEYLA_API uint32_t beyla_version_patch(void) { return BEYLA_VERSION_PATCH; }
-BEYLA_API const char *beyla_version_string(void) { return BEYLA_VERSION_STRING; }
+BEYLA_API uint32_t beyla_version_major(void) {
+    return BEYLA_VERSION_MAJOR;
+}
+BEYLA_API uint32_t beyla_version_minor(void) {
+    return BEYLA_VERSION_MINOR;
+}
+BEYLA_API uint32_t beyla_version_patch(void) {
+    return BEYLA_VERSION_PATCH;
+}
+BEYLA_API const char *beyla_version_string(void) {
+    return BEYLA_VERSION_STRING;
+}
 
 BEYLA_API int beyla_strerror(int err, char *buf, size_t size) {
     if (!buf || !size) return -EINVAL;

@@ -20,7 +20,9 @@ py::object tri(int v) {
     return py::none();
 }
 
-const char *state_name(int v) { return v == BEYLA_YES ? "yes" : v == BEYLA_NO ? "no" : "unknown"; }
+const char *state_name(int v) {
+    return v == BEYLA_YES ? "yes" : v == BEYLA_NO ? "no" : "unknown";
+}
 
 py::dict item_dict(const beyla_cap_item &it) {
     py::dict d;
@@ -99,7 +101,9 @@ class PyCaps {
     beyla_caps_summary sum_{};
 };
 
-std::string opt(const std::optional<std::string> &s) { return s.value_or(""); }
+std::string opt(const std::optional<std::string> &s) {
+    return s.value_or("");
+}
 
 } // namespace
 
@@ -107,7 +111,8 @@ void bind_caps(py::module_ &m) {
     py::class_<PyCaps> c(m, "Capabilities",
                          "What the running kernel can do for the tracer. Yes/no answers are True/False, "
                          "and None when they could not be determined.");
-#define PYBEYLA_TRI(field) c.def_property_readonly(#field, [](const PyCaps &p) { return tri(p.summary().field); })
+#define PYBEYLA_TRI(field)                                                                                   \
+    c.def_property_readonly(#field, [](const PyCaps &p) { return tri(p.summary().field); })
     PYBEYLA_TRI(btf);
     PYBEYLA_TRI(ringbuf);
     PYBEYLA_TRI(perfbuf);
@@ -139,8 +144,10 @@ void bind_caps(py::module_ &m) {
         return py::int_(v); // UINT64_MAX: unlimited
     });
     c.def_property_readonly("lockdown", [](const PyCaps &p) { return std::string(p.summary().lockdown); });
-    c.def_property_readonly("btf_source", [](const PyCaps &p) { return std::string(p.summary().btf_source); });
-    c.def_property_readonly("capture_path", [](const PyCaps &p) { return std::string(p.summary().capture_path); });
+    c.def_property_readonly("btf_source",
+                            [](const PyCaps &p) { return std::string(p.summary().btf_source); });
+    c.def_property_readonly("capture_path",
+                            [](const PyCaps &p) { return std::string(p.summary().capture_path); });
     c.def_property_readonly("transport", [](const PyCaps &p) { return std::string(p.summary().transport); });
     c.def_property_readonly("plan", &PyCaps::plan, "the plan as plain text");
     c.def_property_readonly("items", &PyCaps::items,
@@ -163,8 +170,8 @@ void bind_caps(py::module_ &m) {
         [](std::optional<std::string> proc_root, std::optional<std::string> sys_root,
            std::optional<std::string> boot_root, std::optional<std::string> etc_root,
            std::optional<std::string> btf_path, bool no_mount_tracefs, bool files_only) {
-            std::string proc = opt(proc_root), sys = opt(sys_root), boot = opt(boot_root), etc = opt(etc_root),
-                        btf = opt(btf_path);
+            std::string proc = opt(proc_root), sys = opt(sys_root), boot = opt(boot_root),
+                        etc = opt(etc_root), btf = opt(btf_path);
             beyla_caps_opts o{};
             o.sz = sizeof(o);
             o.proc_root = proc.empty() ? nullptr : proc.c_str();

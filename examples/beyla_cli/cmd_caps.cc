@@ -15,17 +15,16 @@
 namespace {
 
 void caps_usage(FILE *f) {
-    fprintf(f,
-            "usage: beyla caps [--json] [options]\n"
-            "  --json             print the report as JSON\n"
-            "  --proc-root DIR    read DIR instead of /proc\n"
-            "  --sys-root DIR     read DIR instead of /sys\n"
-            "  --boot-root DIR    read DIR instead of /boot\n"
-            "  --etc-root DIR     read DIR instead of /etc\n"
-            "  --btf PATH         BTF file to try after the usual places\n"
-            "  --no-mount         do not mount tracefs (or securityfs) when they are absent\n"
-            "  --files-only       only read files: no BPF loads, attaches or mounts\n"
-            "  -v, --verbose      log what is tried to stderr (twice: libbpf's debug output too)\n");
+    fprintf(f, "usage: beyla caps [--json] [options]\n"
+               "  --json             print the report as JSON\n"
+               "  --proc-root DIR    read DIR instead of /proc\n"
+               "  --sys-root DIR     read DIR instead of /sys\n"
+               "  --boot-root DIR    read DIR instead of /boot\n"
+               "  --etc-root DIR     read DIR instead of /etc\n"
+               "  --btf PATH         BTF file to try after the usual places\n"
+               "  --no-mount         do not mount tracefs (or securityfs) when they are absent\n"
+               "  --files-only       only read files: no BPF loads, attaches or mounts\n"
+               "  -v, --verbose      log what is tried to stderr (twice: libbpf's debug output too)\n");
 }
 
 void caps_log(beyla_log_level level, const char *msg, void *ctx) {
@@ -53,7 +52,8 @@ void print_table(const beyla_caps *caps) {
     // Categories in report order; anything unexpected goes last, under its own heading.
     std::vector<std::string> cats(std::begin(kCategories), std::end(kCategories));
     for (const auto &it : items)
-        if (it.category && std::find(cats.begin(), cats.end(), it.category) == cats.end()) cats.push_back(it.category);
+        if (it.category && std::find(cats.begin(), cats.end(), it.category) == cats.end())
+            cats.push_back(it.category);
     for (const auto &cat : cats) {
         bool header = false;
         for (const auto &it : items) {
@@ -63,11 +63,12 @@ void print_table(const beyla_caps *caps) {
                 header = true;
             }
             printf("  %-*s  %-*s  %s\n", nw, it.name, vw, it.value, it.reason);
-            if (it.degraded && *it.degraded) printf("  %-*s  %-*s  degraded: %s\n", nw, "", vw, "", it.degraded);
+            if (it.degraded && *it.degraded)
+                printf("  %-*s  %-*s  degraded: %s\n", nw, "", vw, "", it.degraded);
         }
     }
     const char *plan = beyla_caps_plan_text(caps);
-    printf("\nplan\n");
+    printf("\ncapture plan\n");
     // Indent the plan's lines under the heading.
     for (const char *p = plan ? plan : ""; *p;) {
         const char *nl = strchr(p, '\n');
@@ -81,11 +82,16 @@ void print_table(const beyla_caps *caps) {
 
 int cmd_caps(int argc, char **argv) {
     static const option long_opts[] = {
-        {"json", no_argument, nullptr, 'j'},       {"proc-root", required_argument, nullptr, 'p'},
-        {"sys-root", required_argument, nullptr, 's'}, {"boot-root", required_argument, nullptr, 'b'},
-        {"etc-root", required_argument, nullptr, 'e'}, {"btf", required_argument, nullptr, 'B'},
-        {"no-mount", no_argument, nullptr, 'n'},   {"files-only", no_argument, nullptr, 'f'},
-        {"verbose", no_argument, nullptr, 'v'},    {"help", no_argument, nullptr, 'h'},
+        {"json", no_argument, nullptr, 'j'},
+        {"proc-root", required_argument, nullptr, 'p'},
+        {"sys-root", required_argument, nullptr, 's'},
+        {"boot-root", required_argument, nullptr, 'b'},
+        {"etc-root", required_argument, nullptr, 'e'},
+        {"btf", required_argument, nullptr, 'B'},
+        {"no-mount", no_argument, nullptr, 'n'},
+        {"files-only", no_argument, nullptr, 'f'},
+        {"verbose", no_argument, nullptr, 'v'},
+        {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
     struct beyla_caps_opts opts {};
@@ -98,20 +104,40 @@ int cmd_caps(int argc, char **argv) {
     int c;
     while ((c = getopt_long(argc, argv, "vh", long_opts, nullptr)) != -1) {
         switch (c) {
-        case 'j': json = true; break;
-        case 'p': opts.proc_root = optarg; break;
-        case 's': opts.sys_root = optarg; break;
-        case 'b': opts.boot_root = optarg; break;
-        case 'e': opts.etc_root = optarg; break;
-        case 'B': opts.btf_path = optarg; break;
-        case 'n': opts.no_mount_tracefs = true; break;
-        case 'f': opts.files_only = true; break;
+        case 'j':
+            json = true;
+            break;
+        case 'p':
+            opts.proc_root = optarg;
+            break;
+        case 's':
+            opts.sys_root = optarg;
+            break;
+        case 'b':
+            opts.boot_root = optarg;
+            break;
+        case 'e':
+            opts.etc_root = optarg;
+            break;
+        case 'B':
+            opts.btf_path = optarg;
+            break;
+        case 'n':
+            opts.no_mount_tracefs = true;
+            break;
+        case 'f':
+            opts.files_only = true;
+            break;
         case 'v':
             verbosity = verbose ? BEYLA_LOG_DEBUG : BEYLA_LOG_INFO;
             verbose = true;
             break;
-        case 'h': caps_usage(stdout); return 0;
-        default: caps_usage(stderr); return 2;
+        case 'h':
+            caps_usage(stdout);
+            return 0;
+        default:
+            caps_usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
@@ -130,8 +156,10 @@ int cmd_caps(int argc, char **argv) {
         fprintf(stderr, "beyla caps: probing failed: %s\n", msg);
         return 1;
     }
-    if (json) printf("%s\n", beyla_caps_json(caps));
-    else print_table(caps);
+    if (json)
+        printf("%s\n", beyla_caps_json(caps));
+    else
+        print_table(caps);
     beyla_caps_free(caps);
     return 0;
 }

@@ -44,7 +44,7 @@ extern "C" {
 	})
 
 /* Plain-C99 alternative to BEYLA_OPTS for compilers without statement expressions. */
-#define BEYLA_OPTS_INIT(TYPE) {sizeof(struct TYPE)}
+#define BEYLA_OPTS_INIT(TYPE) {.sz = sizeof(struct TYPE)}
 
 /* ---------------------------------------------------------------- version, errors */
 

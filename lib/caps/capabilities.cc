@@ -37,7 +37,9 @@ std::string join(const std::vector<std::string> &parts, const char *sep) {
 }
 
 // "EINVAL" style plus the message: "Invalid argument (EINVAL)".
-std::string errno_text(int err) { return fmt::format("{} ({})", errno_str(err), errno_name(err)); }
+std::string errno_text(int err) {
+    return fmt::format("{} ({})", errno_str(err), errno_name(err));
+}
 
 bool mentions_missing_helper(const std::string &verifier) {
     return verifier.find("unknown func") != std::string::npos ||
@@ -72,7 +74,8 @@ const CapInfo kCaps[] = {
      "reading other users' binaries and /proc entries needs CAP_DAC_READ_SEARCH"},
     {"cap_net_admin", kCapNetAdmin, "loading tc programs needs CAP_NET_ADMIN"},
     {"cap_sys_resource", kCapSysResource,
-     "raising RLIMIT_MEMLOCK above its hard limit (kernels before 5.11 charge BPF maps to it) needs CAP_SYS_RESOURCE"},
+     "raising RLIMIT_MEMLOCK above its hard limit (kernels before 5.11 charge BPF maps to it) needs "
+     "CAP_SYS_RESOURCE"},
     {"cap_checkpoint_restore", kCapCheckpointRestore,
      "opening other processes' mapped files through /proc/<pid>/map_files needs CAP_CHECKPOINT_RESTORE"},
 };
@@ -114,37 +117,29 @@ std::string paranoid_meaning(int level) {
 
 const char *tri_name(Tri t) {
     switch (t) {
-    case Tri::yes: return "yes";
-    case Tri::no: return "no";
-    default: return "unknown";
+    case Tri::yes:
+        return "yes";
+    case Tri::no:
+        return "no";
+    default:
+        return "unknown";
     }
 }
 
 std::string errno_name(int err) {
-    switch (err < 0 ? -err : err) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case ESRCH: return "ESRCH";
-    case EIO: return "EIO";
-    case E2BIG: return "E2BIG";
-    case EBADF: return "EBADF";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EFAULT: return "EFAULT";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case ENODEV: return "ENODEV";
-    case ENOTDIR: return "ENOTDIR";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case ERANGE: return "ERANGE";
-    case ENOSYS: return "ENOSYS";
-    case ENODATA: return "ENODATA";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case 524: return "ENOTSUPP"; // kernel-internal, but bpf() returns it
-    default: return fmt::format("errno {}", err < 0 ? -err : err);
-    }
+    if (err < 0) err = -err;
+    // 524 is the kernel-internal ENOTSUPP, which bpf() does return.
+    static const std::pair<int, const char *> names[] = {
+        {EPERM, "EPERM"},   {ENOENT, "ENOENT"},   {ESRCH, "ESRCH"},     {EIO, "EIO"},
+        {E2BIG, "E2BIG"},   {EBADF, "EBADF"},     {EAGAIN, "EAGAIN"},   {ENOMEM, "ENOMEM"},
+        {EACCES, "EACCES"}, {EFAULT, "EFAULT"},   {EBUSY, "EBUSY"},     {EEXIST, "EEXIST"},
+        {ENODEV, "ENODEV"}, {ENOTDIR, "ENOTDIR"}, {EINVAL, "EINVAL"},   {ENOSPC, "ENOSPC"},
+        {ERANGE, "ERANGE"}, {ENOSYS, "ENOSYS"},   {ENODATA, "ENODATA"}, {EOPNOTSUPP, "EOPNOTSUPP"},
+        {524, "ENOTSUPP"},
+    };
+    for (const auto &[num, name] : names)
+        if (num == err) return name;
+    return fmt::format("errno {}", err);
 }
 
 Capabilities::Capabilities(CapsOptions opts, KernelOps &ops, Logger logger)
@@ -184,8 +179,13 @@ const std::string &Capabilities::json() {
 CapItem &Capabilities::add(std::string name, std::string category, Tri state, std::string value,
                            std::string reason, std::string degraded) {
     log_.debug("caps: {} = {} ({})", name, value, reason);
-    items_.push_back(CapItem{std::move(name), std::move(category), state, std::move(value), std::move(reason),
-                             std::move(degraded), {}});
+    items_.push_back(CapItem{std::move(name),
+                             std::move(category),
+                             state,
+                             std::move(value),
+                             std::move(reason),
+                             std::move(degraded),
+                             {}});
     return items_.back();
 }
 
@@ -208,15 +208,16 @@ template <typename F> void Capabilities::step(const char *name, const char *cate
     } catch (const std::exception &e) {
         // A probe step that breaks must not take the whole report with it.
         log_.warn("caps: probing {} failed: {}", name, e.what());
-        if (!get(name)) add(name, category, Tri::unknown, "unknown", std::string("probing failed: ") + e.what());
+        if (!get(name))
+            add(name, category, Tri::unknown, "unknown", std::string("probing failed: ") + e.what());
     }
 }
 
 void Capabilities::probe() {
     probed_ = true;
     LibbpfLogScope scope(&log_);
-    log_.info("probing kernel capabilities (proc={}, sys={}, boot={}, etc={}{})", opts_.proc_root, opts_.sys_root,
-              opts_.boot_root, opts_.etc_root, opts_.files_only ? ", files only" : "");
+    log_.info("probing kernel capabilities (proc={}, sys={}, boot={}, etc={}{})", opts_.proc_root,
+              opts_.sys_root, opts_.boot_root, opts_.etc_root, opts_.files_only ? ", files only" : "");
     step("kernel", "kernel", [&] { probe_kernel(); });
     step("config", "config", [&] { probe_config(); });
     step("security", "security", [&] { probe_security(); });
@@ -281,7 +282,8 @@ void Capabilities::probe_kernel() {
     } else if (!un.err && !un.machine.empty()) {
         add("kernel.arch", "kernel", Tri::yes, un.machine, "from uname(2)");
     } else {
-        add("kernel.arch", "kernel", Tri::unknown, "unknown", "neither " + arch_path + " nor uname(2) gave it");
+        add("kernel.arch", "kernel", Tri::unknown, "unknown",
+            "neither " + arch_path + " nor uname(2) gave it");
     }
 
     std::vector<std::string> os_paths{opts_.etc_root + "/os-release"};
@@ -397,7 +399,8 @@ void Capabilities::probe_config() {
             add(name, "config", Tri::unknown, "unknown", tried_text + "; matters for " + c.used_for);
         } else if (*v == "n") {
             add(name, "config", Tri::no, "not set",
-                fmt::format("{} says \"# {} is not set\"; matters for {}", config_source_, c.opt, c.used_for));
+                fmt::format("{} says \"# {} is not set\"; matters for {}", config_source_, c.opt,
+                            c.used_for));
         } else if (v->empty()) {
             add(name, "config", Tri::no, "absent",
                 fmt::format("{} is not in {} (it does not exist for this kernel or architecture, or what it "
@@ -425,7 +428,9 @@ std::string Capabilities::config_note(const std::string &opt) const {
 
 // ---------------------------------------------------------------- security
 
-bool Capabilities::has_cap(int cap) const { return cap_eff_ && (*cap_eff_ >> cap & 1); }
+bool Capabilities::has_cap(int cap) const {
+    return cap_eff_ && (*cap_eff_ >> cap & 1);
+}
 
 void Capabilities::probe_security() {
     std::string status_path = opts_.proc_root + "/self/status";
@@ -445,15 +450,19 @@ void Capabilities::probe_security() {
         }
         bool has = has_cap(c.bit);
         std::string degraded;
-        std::string reason = fmt::format("{} (bit {}) is {} in {}", upper, c.bit, has ? "set" : "clear", cap_src);
+        std::string reason =
+            fmt::format("{} (bit {}) is {} in {}", upper, c.bit, has ? "set" : "clear", cap_src);
         if (!has) {
             // CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON (and is all old kernels know).
             bool covered = (c.bit == kCapBpf || c.bit == kCapPerfmon) && has_cap(kCapSysAdmin);
             // Since 5.11 BPF memory is charged to the memory cgroup, not RLIMIT_MEMLOCK.
             bool unneeded = c.bit == kCapSysResource && kver_code_ >= (5u << 16 | 11u << 8) && !rhel_;
-            if (covered) reason += "; CAP_SYS_ADMIN covers it";
-            else if (unneeded) reason += "; not needed: this kernel charges BPF memory to the memory cgroup";
-            else degraded = c.lost;
+            if (covered)
+                reason += "; CAP_SYS_ADMIN covers it";
+            else if (unneeded)
+                reason += "; not needed: this kernel charges BPF memory to the memory cgroup";
+            else
+                degraded = c.lost;
         }
         add(name, "security", has ? Tri::yes : Tri::no, has ? "yes" : "no", reason, degraded).why =
             upper + " missing";
@@ -487,7 +496,8 @@ void Capabilities::probe_security() {
         bool priv = has_cap(kCapBpf) || has_cap(kCapSysAdmin);
         add("security.unprivileged_bpf_disabled", "security", Tri::yes, *u,
             fmt::format("{} from {}: {}", *u, ub_path, meaning),
-            *u != "0" && cap_eff_ && !priv ? "this process lacks CAP_BPF and CAP_SYS_ADMIN: bpf() refuses it" : "");
+            *u != "0" && cap_eff_ && !priv ? "this process lacks CAP_BPF and CAP_SYS_ADMIN: bpf() refuses it"
+                                           : "");
     } else {
         add("security.unprivileged_bpf_disabled", "security", Tri::unknown, "unknown",
             fmt::format("{}: {}", ub_path, errno_str(err)));
@@ -518,13 +528,16 @@ void Capabilities::probe_security() {
         bool memcg = kver_code_ >= (5u << 16 | 11u << 8) && !rhel_;
         std::string note =
             memcg ? "kernels since 5.11 charge BPF memory to the memory cgroup, so this limit does not apply"
-                  : "kernels before 5.11 (and possibly this one) charge BPF maps to this limit; libbpf raises it "
+                  : "kernels before 5.11 (and possibly this one) charge BPF maps to this limit; libbpf "
+                    "raises it "
                     "when it can";
         std::string degraded;
         if (!memcg && *memlock != UINT64_MAX && *memlock < 2 * kDefaultRingSize)
-            degraded = "maps larger than the limit fail with EPERM unless it is raised (needs CAP_SYS_RESOURCE "
-                       "above the hard limit)";
-        add("security.memlock", "security", Tri::yes, *memlock == UINT64_MAX ? "unlimited" : std::to_string(*memlock),
+            degraded =
+                "maps larger than the limit fail with EPERM unless it is raised (needs CAP_SYS_RESOURCE "
+                "above the hard limit)";
+        add("security.memlock", "security", Tri::yes,
+            *memlock == UINT64_MAX ? "unlimited" : std::to_string(*memlock),
             fmt::format("{} soft limit from {}; {}", human_bytes(*memlock), ml_src, note), degraded);
     } else {
         add("security.memlock", "security", Tri::unknown, "unknown", ml_src);
@@ -579,6 +592,8 @@ void Capabilities::probe_lockdown() {
                 tried.push_back("mounting securityfs on a temporary directory failed: " + errno_text(m.err) +
                                 (m.err == EPERM ? " (needs CAP_SYS_ADMIN)" : ""));
             }
+        } else {
+            tried.push_back("no temporary directory to mount securityfs on: " + errno_text(errno));
         }
     } else if (err == ENOENT) {
         tried.push_back("securityfs was not mounted for the check (mounting not allowed)");
@@ -615,8 +630,8 @@ void Capabilities::probe_lockdown() {
         return;
     }
     add("security.lockdown", "security", Tri::yes, level,
-        fmt::format("{}; inferred from {}: at least {} (it can only be raised at run time)", join(tried, "; "),
-                    basis, level));
+        fmt::format("{}; inferred from {}: at least {} (it can only be raised at run time)",
+                    join(tried, "; "), basis, level));
 }
 
 // ---------------------------------------------------------------- tracefs, BTF, maps
@@ -657,7 +672,8 @@ void Capabilities::probe_tracefs() {
         add("kernel.tracefs", "kernel", Tri::yes, tracefs_, reason);
     } else {
         add("kernel.tracefs", "kernel", Tri::no, "none", reason,
-            "no tracefs: syscall tracepoint ids cannot be looked up, so syscall tracepoints cannot be attached")
+            "no tracefs: syscall tracepoint ids cannot be looked up, so syscall tracepoints cannot be "
+            "attached")
             .why = why;
     }
 }
@@ -681,7 +697,8 @@ void Capabilities::probe_btf() {
         if (access(path.c_str(), R_OK) != 0) {
             err = errno;
             // Absent fallbacks are the normal case; list them briefly.
-            tried.push_back(err == ENOENT ? path + " (absent)" : fmt::format("{} ({})", path, errno_str(err)));
+            tried.push_back(err == ENOENT ? path + " (absent)"
+                                          : fmt::format("{} ({})", path, errno_str(err)));
             continue;
         }
         std::string before = tried.empty() ? "" : "; tried first: " + join(tried, ", ");
@@ -712,11 +729,11 @@ void Capabilities::probe_btf() {
 void Capabilities::probe_maps() {
     uint32_t page = page_size_ > 0 ? static_cast<uint32_t>(page_size_) : 4096;
     if (opts_.files_only) {
-        std::string hint = kver_code_ ? (kver_code_ >= (5u << 16 | 8u << 8)
-                                             ? "; the kernel version (5.8+) suggests yes"
-                                             : rhel_ ? "; the version says no but RHEL may have backported it"
-                                                     : "; the kernel version (before 5.8) suggests no")
-                                      : "";
+        std::string hint =
+            kver_code_ ? (kver_code_ >= (5u << 16 | 8u << 8) ? "; the kernel version (5.8+) suggests yes"
+                          : rhel_ ? "; the version says no but RHEL may have backported it"
+                                  : "; the kernel version (before 5.8) suggests no")
+                       : "";
         add("bpf.ringbuf", "bpf", Tri::unknown, "unknown", "not tried (files_only)" + hint);
         add("bpf.perfbuf", "bpf", Tri::unknown, "unknown", "not tried (files_only)");
         return;
@@ -724,13 +741,15 @@ void Capabilities::probe_maps() {
     Attempt a = ops_.map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, page);
     std::string what = fmt::format("a BPF_MAP_TYPE_RINGBUF map of one page ({} bytes)", page);
     if (a.ok()) {
-        add("bpf.ringbuf", "bpf", Tri::yes, "yes", "created " + what + " with bpf(BPF_MAP_CREATE) and closed it");
+        add("bpf.ringbuf", "bpf", Tri::yes, "yes",
+            "created " + what + " with bpf(BPF_MAP_CREATE) and closed it");
     } else {
         a.step = "bpf(BPF_MAP_CREATE) of " + what;
         std::string reason = failure_text(a, Need::bpf);
         if (a.err == EINVAL)
-            reason += rhel_ ? "; the kernel does not know this map type (this RHEL kernel did not backport it)"
-                            : "; the kernel does not know this map type (ring buffers arrived in 5.8)";
+            reason += rhel_
+                          ? "; the kernel does not know this map type (this RHEL kernel did not backport it)"
+                          : "; the kernel does not know this map type (ring buffers arrived in 5.8)";
         add("bpf.ringbuf", "bpf", Tri::no, "no", reason,
             "no ring buffer: events go through per-CPU perf buffers (more memory; order across CPUs is "
             "restored in user space)")
@@ -739,7 +758,8 @@ void Capabilities::probe_maps() {
 
     Attempt p = ops_.map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 1);
     if (p.ok()) {
-        add("bpf.perfbuf", "bpf", Tri::yes, "yes", "created a BPF_MAP_TYPE_PERF_EVENT_ARRAY map and closed it");
+        add("bpf.perfbuf", "bpf", Tri::yes, "yes",
+            "created a BPF_MAP_TYPE_PERF_EVENT_ARRAY map and closed it");
     } else {
         p.step = "bpf(BPF_MAP_CREATE) of a BPF_MAP_TYPE_PERF_EVENT_ARRAY map";
         add("bpf.perfbuf", "bpf", Tri::no, "no", failure_text(p, Need::bpf)).why =
@@ -765,7 +785,8 @@ void Capabilities::probe_syscall_hooks() {
                 .why = cfg.starts_with("kernel built without") ? cfg : "no syscall tracepoints in tracefs";
         } else if (opts_.files_only) {
             add("hook.syscall_tracepoints", "hook", Tri::unknown, "unknown",
-                fmt::format("{}; tracepoint {} exists (id {}), not attached (files_only)", tracefs_reason_, tp, id));
+                fmt::format("{}; tracepoint {} exists (id {}), not attached (files_only)", tracefs_reason_,
+                            tp, id));
         } else {
             Attempt a = ops_.attach_tracepoint(id, tp);
             if (a.ok()) {
@@ -797,7 +818,8 @@ void Capabilities::probe_kprobe() {
     bool events = !tracefs_.empty() && exists(tracefs_ + "/kprobe_events");
     std::string cfg = config_note("CONFIG_KPROBES");
     bool cfg_off = cfg.starts_with("kernel built without");
-    std::string pmu_text = pmu ? fmt::format("kprobe PMU present (type {})", *pmu) : "no kprobe PMU (" + pmu_dir + " absent)";
+    std::string pmu_text =
+        pmu ? fmt::format("kprobe PMU present (type {})", *pmu) : "no kprobe PMU (" + pmu_dir + " absent)";
     std::string ev_text = tracefs_.empty() ? "kprobe_events not checked (no tracefs)"
                           : events         ? "kprobe_events present in " + tracefs_
                                            : "no kprobe_events in " + tracefs_;
@@ -805,12 +827,14 @@ void Capabilities::probe_kprobe() {
         // The PMU exists since 4.17 whenever kprobes do; with tracefs we also know there is
         // no legacy interface.
         bool definitive = !tracefs_.empty() || kver_code_ >= (4u << 16 | 17u << 8) || cfg_off;
-        std::string reason = cfg_off ? "kprobe attach failed: kernel built without CONFIG_KPROBES (no kprobe PMU, "
-                                       "no kprobe_events); " + pmu_text + ", " + ev_text
-                                     : "kprobes unavailable: " + pmu_text + ", " + ev_text +
-                                           (cfg.empty() ? "" : " (" + cfg + ")");
-        add("hook.kprobe", "hook", definitive ? Tri::no : Tri::unknown, definitive ? "no" : "unknown", reason).why =
-            cfg_off ? "kernel built without CONFIG_KPROBES" : "no kprobe PMU or kprobe_events";
+        std::string reason =
+            cfg_off
+                ? "kprobe attach failed: kernel built without CONFIG_KPROBES (no kprobe PMU, "
+                  "no kprobe_events); " +
+                      pmu_text + ", " + ev_text
+                : "kprobes unavailable: " + pmu_text + ", " + ev_text + (cfg.empty() ? "" : " (" + cfg + ")");
+        add("hook.kprobe", "hook", definitive ? Tri::no : Tri::unknown, definitive ? "no" : "unknown", reason)
+            .why = cfg_off ? "kernel built without CONFIG_KPROBES" : "no kprobe PMU or kprobe_events";
         return;
     }
     if (opts_.files_only) {
@@ -822,7 +846,8 @@ void Capabilities::probe_kprobe() {
     if (a.ok()) {
         add("hook.kprobe", "hook", Tri::yes, "yes", pmu_text + "; " + a.detail);
     } else {
-        add("hook.kprobe", "hook", Tri::no, "no", pmu_text + ", " + ev_text + "; " + failure_text(a, Need::tracing))
+        add("hook.kprobe", "hook", Tri::no, "no",
+            pmu_text + ", " + ev_text + "; " + failure_text(a, Need::tracing))
             .why = a.step + " failed with " + errno_name(a.err);
     }
 }
@@ -835,8 +860,8 @@ void Capabilities::probe_fentry() {
     if (!exists(kbtf, &err)) {
         std::string cfg = config_note("CONFIG_DEBUG_INFO_BTF");
         add("hook.fentry", "hook", Tri::no, "no",
-            fmt::format("fentry programs are typed against the kernel's own BTF, and {} is absent ({}){}", kbtf,
-                        errno_str(err), cfg.empty() ? "" : "; " + cfg))
+            fmt::format("fentry programs are typed against the kernel's own BTF, and {} is absent ({}){}",
+                        kbtf, errno_str(err), cfg.empty() ? "" : "; " + cfg))
             .why = "no kernel BTF";
         return;
     }
@@ -854,8 +879,8 @@ void Capabilities::probe_fentry() {
     std::string reason = failure_text(a, Need::tracing);
     if (ftrace_off) reason += "; " + ftrace + " (fentry trampolines need it)";
     std::string stage = a.step.find("BPF_PROG_LOAD") != std::string::npos ? "loading a fentry program"
-                        : a.step.starts_with("attaching")                  ? "attaching a fentry program"
-                                                                           : a.step;
+                        : a.step.starts_with("attaching")                 ? "attaching a fentry program"
+                                                                          : a.step;
     add("hook.fentry", "hook", Tri::no, "no", reason).why =
         ftrace_off ? ftrace : stage + " failed with " + errno_name(a.err);
 }
@@ -864,19 +889,23 @@ void Capabilities::probe_uprobe() {
     std::string pmu_dir = opts_.sys_root + "/bus/event_source/devices/uprobe";
     auto pmu = read_line_file(pmu_dir + "/type");
     bool events = !tracefs_.empty() && exists(tracefs_ + "/uprobe_events");
-    std::string pmu_text = pmu ? fmt::format("uprobe PMU present (type {})", *pmu) : "no uprobe PMU (" + pmu_dir + " absent)";
+    std::string pmu_text =
+        pmu ? fmt::format("uprobe PMU present (type {})", *pmu) : "no uprobe PMU (" + pmu_dir + " absent)";
     if (!pmu && !events) {
         std::string cfg = config_note("CONFIG_UPROBE_EVENTS");
         bool cfg_off = cfg.starts_with("kernel built without");
         bool definitive = !tracefs_.empty() || kver_code_ >= (4u << 16 | 17u << 8) || cfg_off;
         add("hook.uprobe", "hook", definitive ? Tri::no : Tri::unknown, definitive ? "no" : "unknown",
-            pmu_text + (tracefs_.empty() ? ", uprobe_events not checked (no tracefs)" : ", no uprobe_events in " + tracefs_) +
+            pmu_text +
+                (tracefs_.empty() ? ", uprobe_events not checked (no tracefs)"
+                                  : ", no uprobe_events in " + tracefs_) +
                 (cfg.empty() ? "" : "; " + cfg))
             .why = cfg_off ? cfg : "no uprobe PMU or uprobe_events";
         return;
     }
     if (opts_.files_only) {
-        add("hook.uprobe", "hook", Tri::unknown, "unknown", pmu_text + "; attaching was not tried (files_only)");
+        add("hook.uprobe", "hook", Tri::unknown, "unknown",
+            pmu_text + "; attaching was not tried (files_only)");
         return;
     }
     Attempt a = ops_.attach_uprobe();
@@ -926,7 +955,8 @@ void Capabilities::probe_net_hooks() {
             a.step = fmt::format("bpf(BPF_PROG_LOAD) of a {} program", h.type_name);
             std::string reason = failure_text(a, h.need);
             if (cfg.starts_with("kernel built without")) reason += "; " + cfg;
-            add(h.name, "hook", Tri::no, "no", reason, h.lost).why = a.step + " failed with " + errno_name(a.err);
+            add(h.name, "hook", Tri::no, "no", reason, h.lost).why =
+                a.step + " failed with " + errno_name(a.err);
         }
     }
 }
@@ -948,7 +978,8 @@ void Capabilities::probe_helpers() {
         if (a.ok() || past_helper_check) {
             add("helper.bpf_loop", "helper", Tri::yes, "yes",
                 "the verifier knows bpf_loop (helper 181): a kprobe program calling it got past the helper "
-                "check" + verifier);
+                "check" +
+                    verifier);
         } else if (mentions_missing_helper(a.detail)) {
             add("helper.bpf_loop", "helper", Tri::no, "no",
                 "the verifier does not offer bpf_loop (helper 181) to kprobe programs" + verifier +
@@ -966,12 +997,13 @@ void Capabilities::probe_helpers() {
     std::string lockdown = ld && ld->state == Tri::yes ? ld->value : "";
     bool locked = lockdown == "integrity" || lockdown == "confidentiality";
     const char *lost = "writing into traced processes' memory (some context propagation) is unavailable; "
-                      "libbeyla does not use it";
+                       "libbeyla does not use it";
     if (opts_.files_only) {
         if (locked) {
             add("helper.probe_write_user", "helper", Tri::no, "no",
-                "lockdown=" + lockdown + " forbids bpf_probe_write_user (LOCKDOWN_BPF_WRITE_USER); not tried "
-                "(files_only)",
+                "lockdown=" + lockdown +
+                    " forbids bpf_probe_write_user (LOCKDOWN_BPF_WRITE_USER); not tried "
+                    "(files_only)",
                 lost)
                 .why = "lockdown=" + lockdown;
         } else {
@@ -984,10 +1016,10 @@ void Capabilities::probe_helpers() {
     spec.kern_version = kver_code_;
     // *(u64 *)(fp - 8) = 0; bpf_probe_write_user(NULL, fp - 8, 8): valid arguments, so only the
     // helper's availability decides.
-    spec.insns = {insn::st_dw(BPF_REG_10, -8, 0), insn::mov64_imm(BPF_REG_1, 0),
+    spec.insns = {insn::st_dw(BPF_REG_10, -8, 0),         insn::mov64_imm(BPF_REG_1, 0),
                   insn::mov64_reg(BPF_REG_2, BPF_REG_10), insn::add64_imm(BPF_REG_2, -8),
-                  insn::mov64_imm(BPF_REG_3, 8), insn::call(BPF_FUNC_probe_write_user),
-                  insn::mov64_imm(BPF_REG_0, 0), insn::exit()};
+                  insn::mov64_imm(BPF_REG_3, 8),          insn::call(BPF_FUNC_probe_write_user),
+                  insn::mov64_imm(BPF_REG_0, 0),          insn::exit()};
     Attempt a = ops_.prog_load(spec);
     if (a.ok()) {
         add("helper.probe_write_user", "helper", Tri::yes, "yes",
@@ -1057,7 +1089,8 @@ std::string Capabilities::need_hint(int err, Need need) const {
         needs = "needs CAP_PERFMON or CAP_SYS_ADMIN";
         if (!perfmon) missing.push_back("CAP_PERFMON");
         break;
-    default: break;
+    default:
+        break;
     }
     if (!cap_eff_) return fmt::format(" ({})", needs);
     if (!missing.empty()) {
@@ -1073,9 +1106,10 @@ std::string Capabilities::need_hint(int err, Need need) const {
 }
 
 std::string Capabilities::failure_text(const Attempt &a, Need need) const {
-    std::string out = fmt::format("{} failed: {}{}", a.step.empty() ? "the attempt" : a.step, errno_text(a.err),
-                                  need_hint(a.err, need));
-    if (!a.detail.empty()) out += "; " + a.detail;
+    std::string out = fmt::format("{} failed: {}{}", a.step.empty() ? "the attempt" : a.step,
+                                  errno_text(a.err), need_hint(a.err, need));
+    if (!a.detail.empty())
+        out += "; " + a.detail;
     else if (a.err == EPERM && a.step.find("BPF_PROG_LOAD") != std::string::npos)
         out += "; no verifier log: the kernel refused before verification";
     return out;
@@ -1103,8 +1137,8 @@ void Capabilities::build_plan() {
     summary_.can_trace = capture != "none" && transport != "none" && btf;
 
     std::string covered = capture == "syscall_tracepoints" ? "syscall tracepoints cover socket I/O"
-                          : capture == "raw_syscalls"       ? "raw syscall tracepoints cover socket I/O"
-                                                            : "nothing else covers socket I/O either";
+                          : capture == "raw_syscalls"      ? "raw syscall tracepoints cover socket I/O"
+                                                           : "nothing else covers socket I/O either";
 
     if (capture == "syscall_tracepoints") {
         add("plan.capture", "plan", Tri::yes, capture,
@@ -1121,7 +1155,8 @@ void Capabilities::build_plan() {
             "no capture path: no spans can be produced");
     }
 
-    uint64_t ring = page_size_ > 0 ? ring_size_for_page(kDefaultRingSize, static_cast<uint64_t>(page_size_)) : 0;
+    uint64_t ring =
+        page_size_ > 0 ? ring_size_for_page(kDefaultRingSize, static_cast<uint64_t>(page_size_)) : 0;
     if (transport == "ringbuf") {
         add("plan.transport", "plan", Tri::yes, transport,
             fmt::format("BPF ring buffer: one buffer shared by all CPUs, in order; {} at {}-byte pages",
@@ -1132,20 +1167,22 @@ void Capabilities::build_plan() {
             "per-CPU perf buffers: more memory, and events are re-ordered across CPUs in user space");
     } else {
         add("plan.transport", "plan", Tri::no, transport,
-            "neither a ring buffer (" + why_of("bpf.ringbuf") + ") nor a perf buffer (" + why_of("bpf.perfbuf") +
-                ") can be created",
+            "neither a ring buffer (" + why_of("bpf.ringbuf") + ") nor a perf buffer (" +
+                why_of("bpf.perfbuf") + ") can be created",
             "no way to bring events to user space");
     }
 
     if (tls == "uprobes") {
-        add("plan.tls", "plan", Tri::yes, tls, "uprobes attach: user-space TLS libraries can be instrumented");
+        add("plan.tls", "plan", Tri::yes, tls,
+            "uprobes attach: user-space TLS libraries can be instrumented");
     } else {
         add("plan.tls", "plan", Tri::no, tls, "uprobes are unavailable (" + why_of("hook.uprobe") + ")",
             "TLS-encrypted payloads cannot be read before encryption; encrypted traffic is not traced");
     }
 
     if (btf) {
-        add("plan.btf", "plan", Tri::yes, btf_file_, "CO-RE relocates the socket tracer against " + btf_file_);
+        add("plan.btf", "plan", Tri::yes, btf_file_,
+            "CO-RE relocates the socket tracer against " + btf_file_);
     } else {
         add("plan.btf", "plan", Tri::no, "none", "no BTF (" + why_of("bpf.btf") + ")",
             "no BTF: the socket tracer cannot resolve sockets with CO-RE; capture is disabled");
@@ -1162,14 +1199,16 @@ void Capabilities::build_plan() {
             it.degraded = "fentry (the cheapest kernel function hook) is not used; " + covered;
             it.why = "fentry: not used (" + why + "); " + covered;
         } else if (it.name == "hook.syscall_tracepoints") {
-            it.degraded = capture == "raw_syscalls"
-                              ? "socket I/O is captured through the raw sys_enter/sys_exit tracepoints instead "
-                                "(more overhead)"
-                              : "no capture path: no spans can be produced";
+            it.degraded =
+                capture == "raw_syscalls"
+                    ? "socket I/O is captured through the raw sys_enter/sys_exit tracepoints instead "
+                      "(more overhead)"
+                    : "no capture path: no spans can be produced";
             it.why = "syscall tracepoints: not available (" + why + "); " + it.degraded;
         } else if (it.name == "hook.raw_tracepoints") {
             it.degraded = capture == "syscall_tracepoints" ? "" : "no fallback capture path";
-            it.why = it.degraded.empty() ? "" : "raw tracepoints: not available (" + why + "); " + it.degraded;
+            it.why =
+                it.degraded.empty() ? "" : "raw tracepoints: not available (" + why + "); " + it.degraded;
         } else if (it.name == "hook.uprobe") {
             it.degraded = "TLS libraries cannot be instrumented; encrypted traffic is not traced";
             it.why = "uprobes: not available (" + why + "); " + it.degraded;
@@ -1224,7 +1263,8 @@ void Capabilities::build_plan_text() {
     };
     out += fmt::format("capture:   {} ({})\n", s.capture_path, reason_of("plan.capture"));
     out += fmt::format("transport: {} ({})\n", s.transport, reason_of("plan.transport"));
-    out += fmt::format("btf:       {}\n", s.btf == Tri::yes ? s.btf_source : "none (" + reason_of("plan.btf") + ")");
+    out += fmt::format("btf:       {}\n",
+                       s.btf == Tri::yes ? s.btf_source : "none (" + reason_of("plan.btf") + ")");
     out += fmt::format("tls:       {}\n", s.tls);
     out += fmt::format("can trace: {}\n", s.can_trace ? "yes" : "no");
     std::vector<std::string> lines;
@@ -1256,7 +1296,9 @@ void Capabilities::build_json() {
     }
     w.end_array();
     w.key("summary").begin_object();
-    w.field("kernel_major", s.kernel_major).field("kernel_minor", s.kernel_minor).field("kernel_patch", s.kernel_patch);
+    w.field("kernel_major", s.kernel_major)
+        .field("kernel_minor", s.kernel_minor)
+        .field("kernel_patch", s.kernel_patch);
     w.field("page_size", s.page_size);
     const std::pair<const char *, Tri> tris[] = {
         {"btf", s.btf},
@@ -1277,8 +1319,10 @@ void Capabilities::build_json() {
     for (const auto &[k, v] : tris) w.field(k, tri_name(v));
     w.field("can_trace", s.can_trace);
     w.key("memlock_limit");
-    if (s.memlock_limit) w.value(s.memlock_limit);
-    else w.null();
+    if (s.memlock_limit)
+        w.value(s.memlock_limit);
+    else
+        w.null();
     w.field("lockdown", s.lockdown).field("btf_source", s.btf_source);
     w.field("capture_path", s.capture_path).field("transport", s.transport);
     w.end_object();

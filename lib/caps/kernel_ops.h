@@ -88,8 +88,12 @@ constexpr bpf_insn add64_imm(uint8_t dst, int32_t imm) {
 constexpr bpf_insn st_dw(uint8_t dst, int16_t off, int32_t imm) {
     return bpf_insn{BPF_ST | BPF_MEM | BPF_DW, dst, 0, off, imm};
 }
-constexpr bpf_insn call(int32_t helper) { return bpf_insn{BPF_JMP | BPF_CALL, 0, 0, 0, helper}; }
-constexpr bpf_insn exit() { return bpf_insn{BPF_JMP | BPF_EXIT, 0, 0, 0, 0}; }
+constexpr bpf_insn call(int32_t helper) {
+    return bpf_insn{BPF_JMP | BPF_CALL, 0, 0, 0, helper};
+}
+constexpr bpf_insn exit() {
+    return bpf_insn{BPF_JMP | BPF_EXIT, 0, 0, 0, 0};
+}
 // The id of the helper called by a program, or -1: lets mocks decide per helper.
 inline int called_helper(const std::vector<bpf_insn> &insns) {
     for (const auto &i : insns)

@@ -14,7 +14,9 @@ namespace beyla {
 
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // Calls fn(line) for each line of text.
 template <typename Fn> void for_each_line(std::string_view text, Fn fn) {
@@ -141,10 +143,14 @@ OsRelease parse_os_release(std::string_view text) {
             if (val[i] == '\\' && i + 1 < val.size()) i++;
             unesc.push_back(val[i]);
         }
-        if (key == "ID") os.id = unesc, os.found = true;
-        else if (key == "ID_LIKE") os.id_like = unesc;
-        else if (key == "VERSION_ID") os.version_id = unesc;
-        else if (key == "PRETTY_NAME") os.pretty_name = unesc, os.found = true;
+        if (key == "ID")
+            os.id = unesc, os.found = true;
+        else if (key == "ID_LIKE")
+            os.id_like = unesc;
+        else if (key == "VERSION_ID")
+            os.version_id = unesc;
+        else if (key == "PRETTY_NAME")
+            os.pretty_name = unesc, os.found = true;
     });
     return os;
 }
@@ -205,7 +211,7 @@ std::string parse_cmdline_lockdown(std::string_view cmdline) {
         size_t end = pos;
         while (end < cmdline.size() && !is_blank(cmdline[end])) end++;
         std::string_view word = cmdline.substr(pos, end - pos);
-        if (word == "--") break; // the rest belongs to init
+        if (word == "--") break;                                                // the rest belongs to init
         if (word.starts_with("lockdown=")) found = std::string(word.substr(9)); // the last one wins
         pos = end;
     }
@@ -220,7 +226,10 @@ std::optional<uint64_t> parse_cap_eff(std::string_view status) {
         if (hex.empty() || hex.size() > 16) return;
         uint64_t v = 0;
         for (char c : hex) {
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
             if (d < 0) return;
             v = v << 4 | static_cast<uint64_t>(d);
         }

@@ -135,7 +135,8 @@ class RealKernelOps final : public KernelOps {
         return 0;
     }
 
-    Attempt map_create(bpf_map_type type, uint32_t key_size, uint32_t value_size, uint32_t max_entries) override {
+    Attempt map_create(bpf_map_type type, uint32_t key_size, uint32_t value_size,
+                       uint32_t max_entries) override {
         // No name: map names need 4.15, and an old kernel must fail for the type, not the name.
         int fd = bpf_map_create(type, nullptr, key_size, value_size, max_entries, nullptr);
         if (fd < 0) return Attempt::failure(errno, "bpf(BPF_MAP_CREATE)");
@@ -193,7 +194,8 @@ class RealKernelOps final : public KernelOps {
         attr.wakeup_events = 1;
         // A BPF program on a tracepoint runs on every CPU whatever the event's CPU is.
         int pfd = perf_event_open(&attr, -1, 0);
-        if (pfd < 0) return Attempt::failure(errno, fmt::format("perf_event_open(PERF_TYPE_TRACEPOINT, {})", what));
+        if (pfd < 0)
+            return Attempt::failure(errno, fmt::format("perf_event_open(PERF_TYPE_TRACEPOINT, {})", what));
         bpf_link *l = bpf_program__attach_perf_event(s.prog(), pfd);
         if (!l) {
             int err = errno;
@@ -249,12 +251,15 @@ class RealKernelOps final : public KernelOps {
             return Attempt::failure(ENOENT, "finding this process's own code in /proc/self/maps");
         // pid 0: this process only, so nothing else on the machine is slowed down.
         bpf_link *l = bpf_program__attach_uprobe(s.prog(), false, 0, path.c_str(), offset);
-        if (!l) return Attempt::failure(errno, fmt::format("bpf_program__attach_uprobe({}+0x{:x})", path, offset));
+        if (!l)
+            return Attempt::failure(errno,
+                                    fmt::format("bpf_program__attach_uprobe({}+0x{:x})", path, offset));
         s.set_link(l);
         int x = 0;
         for (int i = 0; i < 3; i++) x = target(x);
-        return Attempt::success(fmt::format("attached a uprobe program to a function of this process ({}+0x{:x}); {}",
-                                            path, offset, fired(s.hits(kHitUprobe), "calls to it")));
+        return Attempt::success(
+            fmt::format("attached a uprobe program to a function of this process ({}+0x{:x}); {}", path,
+                        offset, fired(s.hits(kHitUprobe), "calls to it")));
     }
 
     Attempt attach_fentry(const std::string &btf_path, const std::vector<std::string> &funcs) override {
@@ -284,7 +289,8 @@ class RealKernelOps final : public KernelOps {
         o.log_size = static_cast<uint32_t>(log.size());
         o.log_buf = log.data();
         int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, nullptr, "GPL", insns, 2, &o);
-        std::string step = fmt::format("bpf(BPF_PROG_LOAD) of a fentry program (BPF_PROG_TYPE_TRACING) on {}", func);
+        std::string step =
+            fmt::format("bpf(BPF_PROG_LOAD) of a fentry program (BPF_PROG_TYPE_TRACING) on {}", func);
         if (fd < 0) return Attempt::failure(errno, step, verifier_last_words(log.c_str()));
         int lfd = bpf_link_create(fd, 0, BPF_TRACE_FENTRY, nullptr);
         const char *how = "bpf_link_create";
@@ -300,12 +306,15 @@ class RealKernelOps final : public KernelOps {
         }
         close(lfd);
         close(fd);
-        return Attempt::success(fmt::format("loaded a fentry program on {} and attached it with {}", func, how));
+        return Attempt::success(
+            fmt::format("loaded a fentry program on {} and attached it with {}", func, how));
     }
 };
 
 } // namespace
 
-std::unique_ptr<KernelOps> make_real_kernel_ops() { return std::make_unique<RealKernelOps>(); }
+std::unique_ptr<KernelOps> make_real_kernel_ops() {
+    return std::make_unique<RealKernelOps>();
+}
 
 } // namespace beyla

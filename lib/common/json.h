@@ -17,15 +17,12 @@ inline std::string json_escape(std::string_view s) {
     out.reserve(s.size() + 2);
     for (size_t i = 0; i < s.size(); i++) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        switch (c) {
-        case '"': out += "\\\""; continue;
-        case '\\': out += "\\\\"; continue;
-        case '\n': out += "\\n"; continue;
-        case '\r': out += "\\r"; continue;
-        case '\t': out += "\\t"; continue;
-        case '\b': out += "\\b"; continue;
-        case '\f': out += "\\f"; continue;
-        default: break;
+        // The characters JSON escapes with a backslash and a letter.
+        static constexpr std::string_view plain = "\"\\\n\r\t\b\f", letter = "\"\\nrtbf";
+        if (size_t k = plain.find(static_cast<char>(c)); k != std::string_view::npos) {
+            out.push_back('\\');
+            out.push_back(letter[k]);
+            continue;
         }
         if (c < 0x20 || c == 0x7f) {
             static const char hex[] = "0123456789abcdef";
@@ -45,10 +42,10 @@ inline std::string json_escape(std::string_view s) {
         for (size_t k = 1; ok && k < len; k++) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
         if (ok && len >= 3) {
             unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-            if (c == 0xe0 && c1 < 0xa0) ok = false;              // overlong
-            if (c == 0xed && c1 >= 0xa0) ok = false;             // surrogate
-            if (c == 0xf0 && c1 < 0x90) ok = false;              // overlong
-            if (c == 0xf4 && c1 >= 0x90) ok = false;             // > U+10FFFF
+            if (c == 0xe0 && c1 < 0xa0) ok = false;  // overlong
+            if (c == 0xed && c1 >= 0xa0) ok = false; // surrogate
+            if (c == 0xf0 && c1 < 0x90) ok = false;  // overlong
+            if (c == 0xf4 && c1 >= 0x90) ok = false; // > U+10FFFF
         }
         if (!ok) {
             out += "\\ufffd";
@@ -61,7 +58,9 @@ inline std::string json_escape(std::string_view s) {
 }
 
 // The string as a JSON string literal, quotes included.
-inline std::string json_quote(std::string_view s) { return '"' + json_escape(s) + '"'; }
+inline std::string json_quote(std::string_view s) {
+    return '"' + json_escape(s) + '"';
+}
 
 // Streaming writer producing compact JSON. Commas are placed automatically:
 //   JsonWriter w; w.begin_object(); w.key("a"); w.value(1); w.end_object(); w.str();

@@ -26,6 +26,12 @@ struct ConnState {
     bool counted_non_http = false;
 };
 
+uint64_t mono_now_ns() {
+    timespec mono{};
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    return uint64_t(mono.tv_sec) * 1000000000ULL + uint64_t(mono.tv_nsec);
+}
+
 int64_t mono_to_unix_offset() {
     timespec rt{}, mono{};
     clock_gettime(CLOCK_REALTIME, &rt);
@@ -102,30 +108,17 @@ int Tracer::poll(int timeout_ms) {
     delivered_ = 0;
     auto fn = [this](const void *data, size_t size) {
         if (recorder_) recorder_->write(data, size);
-        if (!sort_batches_) return handle(data, size);
-        // The perf buffer is per CPU: events of one connection may come out of order.
-        // Keep the batch and replay it in time order.
-        if (size < sizeof(beyla_event_header)) return handle(data, size);
-        size_t off = batch_arena_.size();
-        batch_arena_.resize(off + sizeof(uint32_t) + size);
-        uint32_t len = static_cast<uint32_t>(size);
-        memcpy(batch_arena_.data() + off, &len, sizeof(len));
-        memcpy(batch_arena_.data() + off + sizeof(len), data, size);
+        if (!sort_batches_ || size < sizeof(beyla_event_header)) return handle(data, size);
         beyla_event_header h;
         memcpy(&h, data, sizeof(h));
-        batch_index_.emplace_back(h.ts_exit, off);
+        reorder_.push(data, size, h.ts_exit);
     };
     int n = source_->poll(timeout_ms, fn);
-    if (sort_batches_ && !batch_index_.empty()) {
-        std::stable_sort(batch_index_.begin(), batch_index_.end(),
-                         [](const auto &a, const auto &b) { return a.first < b.first; });
-        for (auto &[ts, off] : batch_index_) {
-            uint32_t len;
-            memcpy(&len, batch_arena_.data() + off, sizeof(len));
-            handle(batch_arena_.data() + off + sizeof(len), len);
-        }
-        batch_index_.clear();
-        batch_arena_.clear();
+    if (sort_batches_) {
+        // Events older than the window can no longer be overtaken by a late one.
+        uint64_t now = mono_now_ns();
+        uint64_t cutoff = stopped_ ? UINT64_MAX : (now > kReorderWindowNs ? now - kReorderWindowNs : 0);
+        reorder_.release(cutoff, [this](const void *d, size_t sz) { handle(d, sz); });
     }
     if (recorder_) recorder_->flush();
     if (latest_ts_ && latest_ts_ - last_sweep_ > 1000000000ULL) sweep(latest_ts_);
@@ -142,6 +135,7 @@ void Tracer::stop() {
         int n = poll(0);
         if (n <= 0) break;
     }
+    reorder_.release(UINT64_MAX, [this](const void *d, size_t sz) { handle(d, sz); });
     // Flush connections: bodies delimited by close finish here; the rest count as unmatched.
     std::vector<ConnKey> keys;
     keys.reserve(conns_.size());

@@ -15,6 +15,7 @@
 #include "bpf/socket_trace.h"
 #include "common/log.h"
 #include "core/proc_scan.h"
+#include "core/reorder_buffer.h"
 #include "core/span_builder.h"
 #include "source/event_source.h"
 #include "source/recording.h"
@@ -103,10 +104,13 @@ class Tracer {
     bool started_ = false;
     bool stopped_ = false;
     bool sort_batches_ = false;
-    std::vector<uint8_t> batch_arena_;
-    std::vector<std::pair<uint64_t, size_t>> batch_index_;
+    ReorderBuffer reorder_;
 };
 
+// How long perf buffer events are held for reordering (see ReorderBuffer).
+inline constexpr uint64_t kReorderWindowNs = 20'000'000;
+
+uint64_t mono_now_ns();
 // CLOCK_REALTIME - CLOCK_MONOTONIC now.
 int64_t mono_to_unix_offset();
 

@@ -418,7 +418,9 @@ int BpfSource::poll(int timeout_ms, const RawEventFn &fn) {
             std::rethrow_exception(e);
         }
         if (r < 0 && r != -EINTR) fail(-r, "waiting for events failed: {}", errno_str(-r));
-        if (handed_ == 0) drain();
+        // Drain every CPU, not just the ones whose wakeup fired: a quiet CPU's events must
+        // not lag behind a busy one's, or one connection's events come out of order.
+        drain();
     }
     return handed_;
 }

@@ -55,9 +55,14 @@ TEST_CASE("caps: NULL options mean the defaults", "[caps]") {
     REQUIRE(s.transport);
     REQUIRE(s.btf_source);
     // The summary agrees with the items it summarises.
-    CHECK(state_of(caps, "bpf.ringbuf") == (s.ringbuf == BEYLA_YES ? "yes" : s.ringbuf == BEYLA_NO ? "no" : "unknown"));
-    CHECK(state_of(caps, "hook.kprobe") == (s.kprobes == BEYLA_YES ? "yes" : s.kprobes == BEYLA_NO ? "no" : "unknown"));
-    bool can = std::string(s.capture_path) != "none" && std::string(s.transport) != "none" && s.btf == BEYLA_YES;
+    CHECK(state_of(caps, "bpf.ringbuf") == (s.ringbuf == BEYLA_YES  ? "yes"
+                                            : s.ringbuf == BEYLA_NO ? "no"
+                                                                    : "unknown"));
+    CHECK(state_of(caps, "hook.kprobe") == (s.kprobes == BEYLA_YES  ? "yes"
+                                            : s.kprobes == BEYLA_NO ? "no"
+                                                                    : "unknown"));
+    bool can =
+        std::string(s.capture_path) != "none" && std::string(s.transport) != "none" && s.btf == BEYLA_YES;
     CHECK(s.can_trace == (can ? BEYLA_YES : BEYLA_NO));
     beyla_caps_free(caps);
 }
@@ -95,7 +100,7 @@ TEST_CASE("caps: options struct sizes", "[caps]") {
         o.sz = sizeof(o);
         o.proc_root = "/nonexistent-proc-root";
         o.sz = offsetof(struct beyla_caps_opts, proc_root); // proc_root not covered: ignored
-        o.files_only = true;                                 // not covered either
+        o.files_only = true;                                // not covered either
         struct beyla_caps *caps = beyla_caps_probe(&o);
         REQUIRE(caps);
         beyla_cap_item it{};
@@ -175,7 +180,8 @@ TEST_CASE("caps: items, find, plan and JSON", "[caps]") {
     REQUIRE(beyla_caps_find(caps, "bpf.btf", &short_it) == 0);
     CHECK(std::string(short_it.name) == "bpf.btf");
     const unsigned char *raw = reinterpret_cast<const unsigned char *>(&short_it);
-    for (size_t i = offsetof(struct beyla_cap_item, state); i < sizeof(short_it); i++) REQUIRE(raw[i] == 0xAB);
+    for (size_t i = offsetof(struct beyla_cap_item, state); i < sizeof(short_it); i++)
+        REQUIRE(raw[i] == 0xAB);
 
     const char *plan = beyla_caps_plan_text(caps);
     REQUIRE(plan);

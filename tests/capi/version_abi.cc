@@ -12,8 +12,8 @@ TEST_CASE("version: numbers match the header and the string", "[version]") {
     CHECK(beyla_version_major() == BEYLA_VERSION_MAJOR);
     CHECK(beyla_version_minor() == BEYLA_VERSION_MINOR);
     CHECK(beyla_version_patch() == BEYLA_VERSION_PATCH);
-    std::string expect = std::to_string(beyla_version_major()) + "." + std::to_string(beyla_version_minor()) + "." +
-                         std::to_string(beyla_version_patch());
+    std::string expect = std::to_string(beyla_version_major()) + "." + std::to_string(beyla_version_minor()) +
+                         "." + std::to_string(beyla_version_patch());
     REQUIRE(beyla_version_string());
     CHECK(std::string(beyla_version_string()) == expect);
 }

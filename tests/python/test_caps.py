@@ -138,8 +138,8 @@ def test_cli_table_shows_every_item():
     for it in report["items"]:
         if it["category"] not in cats:
             cats.append(it["category"])
-    assert headings == cats + ["plan"]
-    plan = table[table.rindex("\nplan\n") + 6:]
+    assert headings == cats + ["capture plan"]
+    plan = table[table.index("\ncapture plan\n"):]
     for l in report["plan"]["text"].splitlines():
         assert "  " + l in plan
 

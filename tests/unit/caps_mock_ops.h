@@ -19,8 +19,8 @@ struct MockKernelOps : KernelOps {
     uint64_t memlock = 8ull << 20;
     std::map<bpf_map_type, int> map_err;
     std::map<bpf_prog_type, int> prog_err;
-    std::map<int, int> helper_err;          // by helper id
-    std::map<int, std::string> helper_log;  // verifier's last words, by helper id
+    std::map<int, int> helper_err;         // by helper id
+    std::map<int, std::string> helper_log; // verifier's last words, by helper id
     int btf_err = 0;
     int mount_err = 0;
     // Called on a successful mount, e.g. to populate the mount point.
@@ -66,7 +66,8 @@ struct MockKernelOps : KernelOps {
             auto e = helper_err.find(helper);
             if (e != helper_err.end() && e->second) {
                 auto l = helper_log.find(helper);
-                return Attempt::failure(e->second, "bpf(BPF_PROG_LOAD)", l == helper_log.end() ? "" : l->second);
+                return Attempt::failure(e->second, "bpf(BPF_PROG_LOAD)",
+                                        l == helper_log.end() ? "" : l->second);
             }
         }
         return Attempt::success();
@@ -113,7 +114,8 @@ struct MockKernelOps : KernelOps {
     Attempt attach_fentry(const std::string &btf_path, const std::vector<std::string> &funcs) override {
         calls.push_back("attach_fentry " + btf_path);
         if (fentry_err)
-            return Attempt::failure(fentry_err, "bpf(BPF_PROG_LOAD) of a fentry program on " + funcs.at(0), fentry_log);
+            return Attempt::failure(fentry_err, "bpf(BPF_PROG_LOAD) of a fentry program on " + funcs.at(0),
+                                    fentry_log);
         return Attempt::success("loaded a fentry program on " + funcs.at(0));
     }
 

@@ -76,7 +76,8 @@ TEST_CASE("RHEL-like 4.18 kernels are recognised as backports", "[caps][parsers]
 
     // Neither: a plain 4.18, or any other version.
     CHECK_FALSE(is_rhel_backport(parse_kernel_release("4.18.20"), "4.18.20", debian, &why));
-    CHECK_FALSE(is_rhel_backport(parse_kernel_release("5.14.0-70.el9.x86_64"), "5.14.0-70.el9.x86_64", rhel, &why));
+    CHECK_FALSE(
+        is_rhel_backport(parse_kernel_release("5.14.0-70.el9.x86_64"), "5.14.0-70.el9.x86_64", rhel, &why));
     CHECK_FALSE(is_rhel_backport(parse_kernel_release("4.18.0-els.x"), "4.18.0-els.x", debian, &why));
 }
 
@@ -115,14 +116,16 @@ TEST_CASE("Max locked memory from /proc/self/limits", "[caps][parsers]") {
     std::string limits = "Limit                     Soft Limit           Hard Limit           Units     \n"
                          "Max locked memory         8388608              16777216             bytes     \n";
     CHECK(parse_memlock_limit(limits) == std::optional<uint64_t>(8388608));
-    CHECK(parse_memlock_limit("Max locked memory         unlimited            unlimited            bytes\n") ==
-          std::optional<uint64_t>(UINT64_MAX));
+    CHECK(
+        parse_memlock_limit("Max locked memory         unlimited            unlimited            bytes\n") ==
+        std::optional<uint64_t>(UINT64_MAX));
     CHECK_FALSE(parse_memlock_limit("Max open files 1024 4096 files\n"));
 }
 
 TEST_CASE("kernel config lines", "[caps][parsers]") {
-    auto cfg = parse_kernel_config("#\n# comment\nCONFIG_BPF=y\n# CONFIG_KPROBES is not set\nCONFIG_NET_CLS_BPF=m\n"
-                                   "CONFIG_LSM=\"lockdown,yama\"\nCONFIG_HZ=250\n\n");
+    auto cfg =
+        parse_kernel_config("#\n# comment\nCONFIG_BPF=y\n# CONFIG_KPROBES is not set\nCONFIG_NET_CLS_BPF=m\n"
+                            "CONFIG_LSM=\"lockdown,yama\"\nCONFIG_HZ=250\n\n");
     CHECK(cfg["CONFIG_BPF"] == "y");
     CHECK(cfg["CONFIG_KPROBES"] == "n");
     CHECK(cfg["CONFIG_NET_CLS_BPF"] == "m");
@@ -171,8 +174,8 @@ TEST_CASE("json_escape and the writer", "[json]") {
     CHECK(json_escape("a\"b\\c") == "a\\\"b\\\\c");
     CHECK(json_escape("l1\nl2\t\r") == "l1\\nl2\\t\\r");
     CHECK(json_escape(std::string("\x01\x1f", 2)) == "\\u0001\\u001f");
-    CHECK(json_escape("caf\xc3\xa9") == "caf\xc3\xa9");      // valid UTF-8 passes
-    CHECK(json_escape("bad\xff") == "bad\\ufffd");           // invalid byte replaced
+    CHECK(json_escape("caf\xc3\xa9") == "caf\xc3\xa9");       // valid UTF-8 passes
+    CHECK(json_escape("bad\xff") == "bad\\ufffd");            // invalid byte replaced
     CHECK(json_escape("cut\xe2\x82") == "cut\\ufffd\\ufffd"); // truncated sequence
     CHECK(json_escape(std::string("nul\0x", 5)) == "nul\\u0000x");
     CHECK(json_quote("q") == "\"q\"");

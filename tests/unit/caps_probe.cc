@@ -38,7 +38,9 @@ const CapItem &item(Capabilities &caps, const std::string &name) {
     return *it;
 }
 
-bool contains(const std::string &hay, const std::string &needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string &hay, const std::string &needle) {
+    return hay.find(needle) != std::string::npos;
+}
 
 // A scratch directory removed at the end of the test.
 struct TempDir {
@@ -222,7 +224,8 @@ TEST_CASE("no tracefs and mount refused: syscall tracepoints no, raw_syscalls pl
     CHECK(item(caps, "security.perf_event_paranoid").value == "4");
     // securityfs is absent, mounting refused: lockdown is inferred from the command line.
     CHECK(s.lockdown == "confidentiality");
-    CHECK(contains(item(caps, "security.lockdown").reason, "lockdown=confidentiality on the kernel command line"));
+    CHECK(contains(item(caps, "security.lockdown").reason,
+                   "lockdown=confidentiality on the kernel command line"));
 }
 
 TEST_CASE("neither tracepoint kind: capture none, cannot trace", "[caps]") {
@@ -278,8 +281,9 @@ TEST_CASE("tracefs mounted by the probe is used and reported", "[caps]") {
 TEST_CASE("kernel config from config.gz, preferred over /boot", "[caps]") {
     TempDir t;
     t.write("proc/sys/kernel/osrelease", "6.1.0-test\n");
-    write_gz((t.path / "proc/config.gz").string(), "CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\n# CONFIG_KPROBES is not set\n"
-                                                  "CONFIG_UPROBES=y\nCONFIG_DEBUG_INFO_BTF=y\nCONFIG_NET_CLS_BPF=m\n");
+    write_gz((t.path / "proc/config.gz").string(),
+             "CONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\n# CONFIG_KPROBES is not set\n"
+             "CONFIG_UPROBES=y\nCONFIG_DEBUG_INFO_BTF=y\nCONFIG_NET_CLS_BPF=m\n");
     t.write("boot/config-6.1.0-test", "CONFIG_KPROBES=y\n");
     CapsOptions o;
     o.proc_root = (t.path / "proc").string();
@@ -385,7 +389,8 @@ TEST_CASE("lockdown: securityfs mounted on a temporary directory, or inferred", 
 TEST_CASE("probe_write_user under lockdown names lockdown", "[caps]") {
     MockKernelOps ops;
     ops.helper_err[BPF_FUNC_probe_write_user] = EINVAL;
-    ops.helper_log[BPF_FUNC_probe_write_user] = "program of this type cannot use helper bpf_probe_write_user#36";
+    ops.helper_log[BPF_FUNC_probe_write_user] =
+        "program of this type cannot use helper bpf_probe_write_user#36";
     Capabilities caps(tree("rhel8"), ops);
     const CapItem &pw = item(caps, "helper.probe_write_user");
     CHECK(pw.state == Tri::no);
@@ -457,15 +462,40 @@ TEST_CASE("the report: stable names, categories in order, JSON holds every item"
         last_rank = rank;
         CHECK(contains(caps.json(), "{\"name\":\"" + it.name + "\",\"category\":\"" + it.category + "\""));
     }
-    for (const char *n : {"kernel.release", "kernel.page_size", "kernel.ring_size", "bpf.btf", "bpf.ringbuf",
-                          "bpf.perfbuf", "hook.syscall_tracepoints", "hook.raw_tracepoints", "hook.kprobe",
-                          "hook.fentry", "hook.uprobe", "hook.tc", "hook.cgroup_skb", "hook.socket_filter",
-                          "helper.bpf_loop", "helper.probe_write_user", "security.lockdown", "security.cap_bpf",
-                          "security.cap_perfmon", "security.cap_sys_admin", "security.cap_sys_ptrace",
-                          "security.cap_dac_read_search", "security.cap_net_admin", "security.cap_sys_resource",
-                          "security.cap_checkpoint_restore", "security.perf_event_paranoid",
-                          "security.unprivileged_bpf_disabled", "security.memlock", "config.CONFIG_KPROBES",
-                          "config.CONFIG_FUNCTION_TRACER", "plan.capture", "plan.transport", "plan.tls", "plan.btf"})
+    for (const char *n : {"kernel.release",
+                          "kernel.page_size",
+                          "kernel.ring_size",
+                          "bpf.btf",
+                          "bpf.ringbuf",
+                          "bpf.perfbuf",
+                          "hook.syscall_tracepoints",
+                          "hook.raw_tracepoints",
+                          "hook.kprobe",
+                          "hook.fentry",
+                          "hook.uprobe",
+                          "hook.tc",
+                          "hook.cgroup_skb",
+                          "hook.socket_filter",
+                          "helper.bpf_loop",
+                          "helper.probe_write_user",
+                          "security.lockdown",
+                          "security.cap_bpf",
+                          "security.cap_perfmon",
+                          "security.cap_sys_admin",
+                          "security.cap_sys_ptrace",
+                          "security.cap_dac_read_search",
+                          "security.cap_net_admin",
+                          "security.cap_sys_resource",
+                          "security.cap_checkpoint_restore",
+                          "security.perf_event_paranoid",
+                          "security.unprivileged_bpf_disabled",
+                          "security.memlock",
+                          "config.CONFIG_KPROBES",
+                          "config.CONFIG_FUNCTION_TRACER",
+                          "plan.capture",
+                          "plan.transport",
+                          "plan.tls",
+                          "plan.btf"})
         CHECK(names.count(n) == 1);
     const std::string &j = caps.json();
     CHECK(j.front() == '{');

@@ -11,7 +11,8 @@ using beyla::protocols::DataStream;
 namespace {
 
 DataChunk chunk(std::string_view s, uint64_t ts, uint64_t total = 0) {
-    return DataChunk{ts, ts + 1, {reinterpret_cast<const uint8_t *>(s.data()), s.size()}, total ? total : s.size()};
+    return DataChunk{
+        ts, ts + 1, {reinterpret_cast<const uint8_t *>(s.data()), s.size()}, total ? total : s.size()};
 }
 
 std::string head_str(const DataStream &s) {

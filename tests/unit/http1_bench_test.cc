@@ -60,6 +60,7 @@ TEST_CASE("http1 decode throughput", "[.bench][http1]") {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     REQUIRE(spans == kSpans);
     CHECK(body == int64_t{64} * kSpans);
-    std::printf("http1: %d spans, %.3f s cpu (%.3f s wall) = %.2f M spans/s/core (%.0f ns/span, %.0f MB/s)\n", kSpans,
-                cpu, secs, kSpans / cpu / 1e6, cpu * 1e9 / kSpans, kSpans * double(req.size() + resp.size()) / cpu / 1e6);
+    std::printf("http1: %d spans, %.3f s cpu (%.3f s wall) = %.2f M spans/s/core (%.0f ns/span, %.0f MB/s)\n",
+                kSpans, cpu, secs, kSpans / cpu / 1e6, cpu * 1e9 / kSpans,
+                kSpans * double(req.size() + resp.size()) / cpu / 1e6);
 }

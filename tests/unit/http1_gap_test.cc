@@ -21,7 +21,9 @@ struct Wire {
     uint64_t send(Direction d, std::string_view s, uint64_t extra = 0) {
         const uint64_t ts = t;
         t += 10;
-        conn.add(d, DataChunk{ts, ts + 5, {reinterpret_cast<const uint8_t *>(s.data()), s.size()}, s.size() + extra});
+        conn.add(
+            d,
+            DataChunk{ts, ts + 5, {reinterpret_cast<const uint8_t *>(s.data()), s.size()}, s.size() + extra});
         return ts;
     }
     uint64_t in(std::string_view s, uint64_t extra = 0) { return send(Direction::kIngress, s, extra); }
@@ -116,6 +118,16 @@ TEST_CASE("http1 a gap inside chunked framing resyncs on the next message", "[ht
     CHECK_FALSE(w.conn.non_http());
 }
 
+TEST_CASE("http1 a chunk-size line cut by a gap loses the framing", "[http1]") {
+    Wire w;
+    w.in("GET /c HTTP/1.1\r\n\r\n");
+    // The capture ends inside "100\r\n": waiting would never complete the line.
+    w.out("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10", 1000);
+    CHECK(w.c().invalid_frames == 1);
+    CHECK(w.take().empty());
+    CHECK(w.exchange("/next"));
+}
+
 TEST_CASE("http1 a gap inside the head loses it", "[http1]") {
     Wire w;
     w.in("GET /x HTTP/1.1\r\nHost: a", 100); // head cut by a gap
@@ -135,7 +147,8 @@ TEST_CASE("http1 garbage never becomes a record", "[http1]") {
                 std::string junk(1 + rng() % 700, '\0');
                 for (auto &ch : junk) ch = static_cast<char>(rng());
                 const auto dir = (rng() & 1) ? Direction::kIngress : Direction::kEgress;
-                c.add(dir, DataChunk{static_cast<uint64_t>(k), static_cast<uint64_t>(k),
+                c.add(dir, DataChunk{static_cast<uint64_t>(k),
+                                     static_cast<uint64_t>(k),
                                      {reinterpret_cast<const uint8_t *>(junk.data()), junk.size()},
                                      junk.size() + (rng() % 3 ? 0 : rng() % 5000)});
             }

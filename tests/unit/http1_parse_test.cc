@@ -11,9 +11,12 @@ using beyla::protocols::ParseStats;
 
 namespace {
 
-std::span<const uint8_t> bytes(std::string_view s) { return {reinterpret_cast<const uint8_t *>(s.data()), s.size()}; }
+std::span<const uint8_t> bytes(std::string_view s) {
+    return {reinterpret_cast<const uint8_t *>(s.data()), s.size()};
+}
 
-ParseState head(MessageType type, std::string_view text, Message *m, Framing *f = nullptr, size_t *len = nullptr) {
+ParseState head(MessageType type, std::string_view text, Message *m, Framing *f = nullptr,
+                size_t *len = nullptr) {
     Framing fr;
     size_t n = 0;
     return parse_head(type, text, m, f ? f : &fr, len ? len : &n);
@@ -84,8 +87,8 @@ TEST_CASE("http1 request line", "[http1]") {
         REQUIRE(req_head("GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n", &m) == ParseState::kSuccess);
     }
     SECTION("methods: standard and extension tokens, not garbage") {
-        for (const char *ok : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH", "PROPFIND",
-                               "PURGE", "MKCOL", "M-SEARCH", "VERSION-CONTROL"}) {
+        for (const char *ok : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+                               "PROPFIND", "PURGE", "MKCOL", "M-SEARCH", "VERSION-CONTROL"}) {
             CAPTURE(ok);
             CHECK(req_head(std::string(ok) + " / HTTP/1.1\r\n\r\n") == ParseState::kSuccess);
         }
@@ -143,14 +146,15 @@ TEST_CASE("http1 header fields", "[http1]") {
         CHECK(m.headers.get("x-empty").empty());
     }
     SECTION("names are lowercased, iteration in order") {
-        REQUIRE(req_head("GET / HTTP/1.1\r\nX-Trace-ID: AbC\r\nACCEPT: x\r\n\r\n", &m) == ParseState::kSuccess);
+        REQUIRE(req_head("GET / HTTP/1.1\r\nX-Trace-ID: AbC\r\nACCEPT: x\r\n\r\n", &m) ==
+                ParseState::kSuccess);
         std::vector<std::string> names;
         for (auto f : m.headers) names.emplace_back(f.name);
         CHECK(names == std::vector<std::string>{"x-trace-id", "accept"});
         CHECK(m.headers.get("x-trace-id") == "AbC"); // values keep their case
     }
     SECTION("strict syntax") {
-        CHECK(req_head("GET / HTTP/1.1\r\nHost : a\r\n\r\n") == ParseState::kInvalid);   // space before colon
+        CHECK(req_head("GET / HTTP/1.1\r\nHost : a\r\n\r\n") == ParseState::kInvalid); // space before colon
         CHECK(req_head("GET / HTTP/1.1\r\nX: a\r\n  folded\r\n\r\n") == ParseState::kInvalid); // obs-fold
         CHECK(req_head("GET / HTTP/1.1\r\nNoColon\r\n\r\n") == ParseState::kInvalid);
         CHECK(req_head("GET / HTTP/1.1\r\n: novalue\r\n\r\n") == ParseState::kInvalid);
@@ -167,22 +171,24 @@ TEST_CASE("http1 content-length rules", "[http1]") {
     REQUIRE(head(MessageType::kRequest, "POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n", &m, &f, &len) ==
             ParseState::kSuccess);
     CHECK(f.content_length == 5);
-    REQUIRE(head(MessageType::kRequest, "POST / HTTP/1.1\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n", &m, &f,
-                 &len) == ParseState::kSuccess);
+    REQUIRE(head(MessageType::kRequest, "POST / HTTP/1.1\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n",
+                 &m, &f, &len) == ParseState::kSuccess);
     CHECK(f.content_length == 7);
     CHECK(req_head("POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n") == ParseState::kInvalid);
-    CHECK(req_head("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n") == ParseState::kInvalid);
+    CHECK(req_head("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n") ==
+          ParseState::kInvalid);
     CHECK(req_head("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") == ParseState::kInvalid);
     CHECK(req_head("POST / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n") == ParseState::kInvalid);
     CHECK(req_head("POST / HTTP/1.1\r\nContent-Length:\r\n\r\n") == ParseState::kInvalid);
-    CHECK(req_head("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n") == ParseState::kInvalid);
+    CHECK(req_head("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n") ==
+          ParseState::kInvalid);
 
-    REQUIRE(head(MessageType::kResponse, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &m, &f,
-                 &len) == ParseState::kSuccess);
+    REQUIRE(head(MessageType::kResponse, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &m,
+                 &f, &len) == ParseState::kSuccess);
     CHECK(f.transfer_encoding);
     CHECK(f.chunked);
-    REQUIRE(head(MessageType::kResponse, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", &m, &f,
-                 &len) == ParseState::kSuccess);
+    REQUIRE(head(MessageType::kResponse, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", &m,
+                 &f, &len) == ParseState::kSuccess);
     CHECK(f.transfer_encoding);
     CHECK_FALSE(f.chunked);
 }
@@ -276,9 +282,10 @@ TEST_CASE("http1 body framing through ParseFrame", "[http1]") {
         CHECK(w.s.empty());
     }
     SECTION("chunked with extensions and trailers") {
-        w.feed(MessageType::kRequest, "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                      "5;name=val;flag\r\nhello\r\n6 ; x=\"q\"\r\n world\r\nA\r\n0123456789\r\n"
-                                      "0;last\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n");
+        w.feed(MessageType::kRequest,
+               "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5;name=val;flag\r\nhello\r\n6 ; x=\"q\"\r\n world\r\nA\r\n0123456789\r\n"
+               "0;last\r\nX-Checksum: abc\r\nX-Other: 1\r\n\r\n");
         REQUIRE(w.out.size() == 1);
         CHECK(w.out[0].chunked);
         CHECK(w.out[0].body_size == 21);
@@ -286,8 +293,8 @@ TEST_CASE("http1 body framing through ParseFrame", "[http1]") {
         CHECK(w.s.empty());
     }
     SECTION("chunked, upper-case hex and bare LF") {
-        w.feed(MessageType::kResponse, "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n1F\n" + std::string(31, 'z') +
-                                           "\n0\n\n");
+        w.feed(MessageType::kResponse,
+               "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n1F\n" + std::string(31, 'z') + "\n0\n\n");
         REQUIRE(w.out.size() == 1);
         CHECK(w.out[0].body_size == 31);
     }
@@ -297,8 +304,8 @@ TEST_CASE("http1 body framing through ParseFrame", "[http1]") {
         CHECK(w.stats.invalid == 1);
     }
     SECTION("transfer-encoding overrides content-length") {
-        w.feed(MessageType::kRequest,
-               "POST / HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+        w.feed(MessageType::kRequest, "POST / HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: "
+                                      "chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
         REQUIRE(w.out.size() == 1);
         CHECK(w.out[0].body_size == 2);
     }
@@ -308,7 +315,8 @@ TEST_CASE("http1 body framing through ParseFrame", "[http1]") {
         CHECK(w.stats.invalid == 1);
     }
     SECTION("chunk data not followed by CRLF") {
-        w.feed(MessageType::kRequest, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n");
+        w.feed(MessageType::kRequest,
+               "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n");
         CHECK(w.out.empty());
         CHECK(w.stats.invalid == 1);
     }
@@ -326,8 +334,9 @@ TEST_CASE("http1 body framing through ParseFrame", "[http1]") {
         CHECK(w.stats.invalid == 0);
     }
     SECTION("interim responses are ignored") {
-        w.feed(MessageType::kResponse, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
-                                       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        w.feed(MessageType::kResponse,
+               "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+               "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         REQUIRE(w.out.size() == 1);
         CHECK(w.out[0].status == 200);
         CHECK(w.stats.ignored == 2);
@@ -375,9 +384,70 @@ TEST_CASE("http1 body framing through ParseFrame", "[http1]") {
         CHECK(w.st.paused);
     }
     SECTION("an upgrade request pauses the request stream") {
-        CHECK(w.feed(MessageType::kRequest, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
-                                            "\x82\x00") == ParseState::kEndOfStream);
+        CHECK(w.feed(MessageType::kRequest,
+                     "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                     "\x82\x00") == ParseState::kEndOfStream);
         REQUIRE(w.out.size() == 1);
         CHECK(w.st.paused);
     }
+}
+
+TEST_CASE("http1 field value checks hold at every byte position", "[http1]") {
+    // Values are checked eight bytes at a time: a bad byte must be found wherever it is.
+    for (size_t len : {1u, 7u, 8u, 9u, 16u, 23u, 40u}) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (char bad : {'\x00', '\x01', '\x1f', '\x7f', '\r', '\n'}) {
+                if (bad == '\n' && pos + 1 == len) continue; // just a bare-LF line end
+                std::string value(len, 'v');
+                value[pos] = bad;
+                CAPTURE(len, pos, int(bad));
+                // A bare LF splits the field into a line without a colon: invalid too.
+                CHECK(req_head("GET / HTTP/1.1\r\nX-V: " + value + "\r\n\r\n") == ParseState::kInvalid);
+            }
+            for (char good : {'\t', ' ', '~', '\x80', '\xff', '!'}) {
+                std::string value(len, 'v');
+                if (pos == 0 || pos + 1 == len) continue; // leading/trailing OWS is trimmed
+                value[pos] = good;
+                Message m;
+                CAPTURE(len, pos, int(good));
+                REQUIRE(req_head("GET / HTTP/1.1\r\nX-V: " + value + "\r\n\r\n", &m) == ParseState::kSuccess);
+                CHECK(m.headers.get("x-v") == value);
+            }
+        }
+    }
+}
+
+TEST_CASE("http1 header names are lowercased exactly", "[http1]") {
+    Headers h;
+    const std::string name = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{az09-_\x80\xc1\xdaZ";
+    std::string expect = name;
+    for (char &c : expect)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    h.add(name, "Value");
+    h.add("X", "y");
+    REQUIRE(h.size() == 2);
+    CHECK(h[0].name == expect);
+    CHECK(h[0].value == "Value");
+    CHECK(h[1].name == "x");
+    // Copies and moves keep their own text.
+    Headers copy = h;
+    Headers moved = std::move(h);
+    CHECK(copy.get("x") == "y");
+    CHECK(moved.get("x") == "y");
+    CHECK(h.empty());
+    copy.add("Later", "z");
+    CHECK(moved.size() == 2);
+    CHECK(copy.size() == 3);
+    for (int i = 0; i < 100; i++) copy.add("N" + std::to_string(i), std::string(static_cast<size_t>(i), 'q'));
+    CHECK(copy.size() == Headers::kMaxCount);
+    CHECK(copy.omitted() == 103 - Headers::kMaxCount);
+    CHECK(copy.get("n60") == std::string(60, 'q'));
+    CHECK(copy.get("x") == "y");
+}
+
+TEST_CASE("http1 prefixes of the wrong message type are rejected early", "[http1]") {
+    CHECK(resp_head("GET") == ParseState::kInvalid);
+    CHECK(resp_head("HTTP/1.") == ParseState::kNeedsMoreData);
+    CHECK(req_head("HTTP/") == ParseState::kInvalid);
+    CHECK(req_head("HTTP") == ParseState::kNeedsMoreData); // could still be a method
 }

@@ -12,10 +12,12 @@ using namespace beyla::http1;
 
 namespace {
 
-constexpr std::string_view kReq = "POST /upload?id=7 HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                  "4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: yes\r\n\r\n";
-constexpr std::string_view kResp = "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n"
-                                   "3\r\nabc\r\n0\r\n\r\n";
+constexpr std::string_view kReq =
+    "POST /upload?id=7 HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: yes\r\n\r\n";
+constexpr std::string_view kResp =
+    "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n"
+    "3\r\nabc\r\n0\r\n\r\n";
 // The same exchange with a Content-Length response.
 constexpr std::string_view kResp2 = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nhello world!";
 
@@ -45,18 +47,23 @@ struct Expect {
 // Feeds request parts then response parts. Request chunk k has ts_begin 1000 + 10k,
 // response chunk k has 100000 + 10k; ts_end is ts_begin + 5.
 void check_exchange(Role given, Direction req_dir, const std::vector<std::string_view> &req,
-                    std::string_view resp_text, const std::vector<std::string_view> &resp, int64_t resp_body) {
+                    std::string_view resp_text, const std::vector<std::string_view> &resp,
+                    int64_t resp_body) {
     Connection c(given);
     const Direction resp_dir = req_dir == Direction::kIngress ? Direction::kEgress : Direction::kIngress;
     for (size_t k = 0; k < req.size(); k++) {
         const uint64_t ts = 1000 + 10 * k;
-        c.add(req_dir, DataChunk{ts, ts + 5, {reinterpret_cast<const uint8_t *>(req[k].data()), req[k].size()},
+        c.add(req_dir, DataChunk{ts,
+                                 ts + 5,
+                                 {reinterpret_cast<const uint8_t *>(req[k].data()), req[k].size()},
                                  req[k].size()});
     }
     REQUIRE(c.ready() == 0);
     for (size_t k = 0; k < resp.size(); k++) {
         const uint64_t ts = 100000 + 10 * k;
-        c.add(resp_dir, DataChunk{ts, ts + 5, {reinterpret_cast<const uint8_t *>(resp[k].data()), resp[k].size()},
+        c.add(resp_dir, DataChunk{ts,
+                                  ts + 5,
+                                  {reinterpret_cast<const uint8_t *>(resp[k].data()), resp[k].size()},
                                   resp[k].size()});
         if (k + 1 < resp.size()) REQUIRE(c.ready() == 0);
     }
@@ -91,8 +98,8 @@ TEST_CASE("http1 every split point of a request and of a response", "[http1]") {
         for (size_t i = 0; i <= kReq.size(); i++) {
             for (size_t j = 0; j <= resp_text.size(); j++) {
                 CAPTURE(resp_text, i, j);
-                check_exchange(Role::kServer, Direction::kIngress, cut(kReq, {i}), resp_text, cut(resp_text, {j}),
-                               body);
+                check_exchange(Role::kServer, Direction::kIngress, cut(kReq, {i}), resp_text,
+                               cut(resp_text, {j}), body);
             }
         }
     }
@@ -110,20 +117,25 @@ TEST_CASE("http1 every pair of split points within a request", "[http1]") {
 TEST_CASE("http1 one-byte chunks", "[http1]") {
     for (std::string_view resp_text : {kResp, kResp2}) {
         const int64_t body = resp_text == kResp ? 3 : 12;
-        check_exchange(Role::kServer, Direction::kIngress, bytewise(kReq), resp_text, bytewise(resp_text), body);
-        check_exchange(Role::kClient, Direction::kEgress, bytewise(kReq), resp_text, bytewise(resp_text), body);
+        check_exchange(Role::kServer, Direction::kIngress, bytewise(kReq), resp_text, bytewise(resp_text),
+                       body);
+        check_exchange(Role::kClient, Direction::kEgress, bytewise(kReq), resp_text, bytewise(resp_text),
+                       body);
         // The role is inferred however little the first chunk holds.
-        check_exchange(Role::kUnknown, Direction::kIngress, bytewise(kReq), resp_text, bytewise(resp_text), body);
-        check_exchange(Role::kUnknown, Direction::kEgress, bytewise(kReq), resp_text, bytewise(resp_text), body);
+        check_exchange(Role::kUnknown, Direction::kIngress, bytewise(kReq), resp_text, bytewise(resp_text),
+                       body);
+        check_exchange(Role::kUnknown, Direction::kEgress, bytewise(kReq), resp_text, bytewise(resp_text),
+                       body);
     }
 }
 
 TEST_CASE("http1 split points with an inferred role", "[http1]") {
     for (size_t i = 0; i <= kReq.size(); i++) {
         CAPTURE(i);
-        check_exchange(Role::kUnknown, Direction::kIngress, cut(kReq, {i}), kResp, cut(kResp, {i % kResp.size()}), 3);
-        check_exchange(Role::kUnknown, Direction::kEgress, cut(kReq, {i}), kResp2, cut(kResp2, {i % kResp2.size()}),
-                       12);
+        check_exchange(Role::kUnknown, Direction::kIngress, cut(kReq, {i}), kResp,
+                       cut(kResp, {i % kResp.size()}), 3);
+        check_exchange(Role::kUnknown, Direction::kEgress, cut(kReq, {i}), kResp2,
+                       cut(kResp2, {i % kResp2.size()}), 12);
     }
 }
 
@@ -138,13 +150,17 @@ TEST_CASE("http1 split points across a keep-alive stream", "[http1]") {
         // Requests first, then responses: HTTP/1 clients may pipeline.
         uint64_t ts = 10;
         for (auto part : cut(reqs, {i})) {
-            c.add(Direction::kIngress,
-                  DataChunk{ts, ts + 1, {reinterpret_cast<const uint8_t *>(part.data()), part.size()}, part.size()});
+            c.add(
+                Direction::kIngress,
+                DataChunk{
+                    ts, ts + 1, {reinterpret_cast<const uint8_t *>(part.data()), part.size()}, part.size()});
             ts += 10;
         }
         for (auto part : cut(resps, {resps.size() - i % resps.size()})) {
-            c.add(Direction::kEgress,
-                  DataChunk{ts, ts + 1, {reinterpret_cast<const uint8_t *>(part.data()), part.size()}, part.size()});
+            c.add(Direction::kEgress, DataChunk{ts,
+                                                ts + 1,
+                                                {reinterpret_cast<const uint8_t *>(part.data()), part.size()},
+                                                part.size()});
             ts += 10;
         }
         auto recs = c.take();

@@ -20,7 +20,9 @@ struct Wire {
     uint64_t send(Direction d, std::string_view s, uint64_t total = 0) {
         const uint64_t ts = t;
         t += 10;
-        conn.add(d, DataChunk{ts, ts + 5, {reinterpret_cast<const uint8_t *>(s.data()), s.size()},
+        conn.add(d, DataChunk{ts,
+                              ts + 5,
+                              {reinterpret_cast<const uint8_t *>(s.data()), s.size()},
                               total ? total : s.size()});
         return ts;
     }
@@ -37,7 +39,8 @@ TEST_CASE("http1 GET with query pairs with its response", "[http1]") {
     const uint64_t t_req = w.in("GET /search?q=beyla&page=2 HTTP/1.1\r\nHost: example.com\r\n\r\n");
     CHECK(w.conn.ready() == 0);
     CHECK(w.conn.pending_requests() == 1);
-    const uint64_t t_resp = w.out("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+    const uint64_t t_resp =
+        w.out("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
     auto recs = w.take();
     REQUIRE(recs.size() == 1);
     const Record &r = recs[0];
@@ -62,7 +65,8 @@ TEST_CASE("http1 GET with query pairs with its response", "[http1]") {
 
 TEST_CASE("http1 POST with content-length across chunks", "[http1]") {
     Wire w;
-    const uint64_t t0 = w.in("POST /api/items HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 26\r\n\r\n");
+    const uint64_t t0 =
+        w.in("POST /api/items HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 26\r\n\r\n");
     w.in("{\"name\":\"widget\",");
     const uint64_t t2 = w.in("\"qty\":10}");
     w.out("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
@@ -81,7 +85,8 @@ TEST_CASE("http1 chunked request and response with extensions and trailers", "[h
     w.in("PUT /files/a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n");
     w.in("7;chunk-name=first\r\npayload\r\n");
     w.in("3\r\nabc\r\n0\r\nX-Sum: 1234\r\n\r\n");
-    w.out("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext\r\ndone\r\n0\r\nServer-Timing: db;dur=53\r\n\r\n");
+    w.out("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext\r\ndone\r\n0\r\nServer-Timing: "
+          "db;dur=53\r\n\r\n");
     auto recs = w.take();
     REQUIRE(recs.size() == 1);
     CHECK(recs[0].req.chunked);
@@ -157,7 +162,8 @@ TEST_CASE("http1 101 upgrade stops HTTP parsing without errors", "[http1]") {
     Wire w;
     w.in("GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    w.out("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello");
+    w.out(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello");
     w.in(std::string("\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58", 11));
     w.out(std::string("\x88\x02\x03\xe8", 4));
     w.in("GET /not-http-anymore HTTP/1.1\r\n\r\n");
@@ -181,7 +187,8 @@ TEST_CASE("http1 declined upgrade carries on as HTTP", "[http1]") {
     Wire w;
     // The request after the upgrade request must wait: had the server switched, it
     // would not be HTTP.
-    w.in("GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"
+    w.in("GET / HTTP/1.1\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: "
+         "AAMAAABkAAQAAP__\r\n\r\n"
          "GET /two HTTP/1.1\r\n\r\n");
     CHECK(w.conn.pending_requests() == 1);
     w.out("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
@@ -234,9 +241,10 @@ TEST_CASE("http1 pipelining pairs in order", "[http1]") {
     const uint64_t t_req = w.in("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n"
                                 "POST /3 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
     CHECK(w.conn.pending_requests() == 3);
-    const uint64_t t_resp = w.out("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1"
-                                  "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n22"
-                                  "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n333\r\n0\r\n\r\n");
+    const uint64_t t_resp =
+        w.out("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1"
+              "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n22"
+              "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n333\r\n0\r\n\r\n");
     auto recs = w.take();
     REQUIRE(recs.size() == 3);
     CHECK(recs[0].req.path == "/1");

@@ -171,7 +171,8 @@ TEST_CASE("parse loop with state counts a failed frame from its start", "[parse_
     std::deque<toy::Frame> out;
     ParseStats st;
     s.append(chunk("#5ab"));
-    CHECK(beyla::protocols::parse_frames(MessageType::kRequest, s, &out, &st, &state) == ParseState::kNeedsMoreData);
+    CHECK(beyla::protocols::parse_frames(MessageType::kRequest, s, &out, &st, &state) ==
+          ParseState::kNeedsMoreData);
     CHECK(s.empty()); // consumed into the state
     s.append(chunk("cXe"));
     s.append(chunk("#2hi"));
@@ -204,7 +205,8 @@ TEST_CASE("parse loop stops at end of stream", "[parse_loop]") {
     std::deque<toy::Frame> out;
     ParseStats st;
     s.append(chunk("#1aS#1b"));
-    CHECK(beyla::protocols::parse_frames(MessageType::kRequest, s, &out, &st, &state) == ParseState::kEndOfStream);
+    CHECK(beyla::protocols::parse_frames(MessageType::kRequest, s, &out, &st, &state) ==
+          ParseState::kEndOfStream);
     CHECK(out.size() == 1);
     CHECK(s.available() == 4);
     CHECK(st.invalid == 0);

@@ -21,10 +21,10 @@ enum class Role : uint8_t {
 };
 
 struct DataChunk {
-    uint64_t ts_begin = 0;              // when the first byte of the chunk moved (ns, monotonic)
-    uint64_t ts_end = 0;                // when its last byte moved
-    std::span<const uint8_t> captured;  // the payload prefix the kernel copied
-    uint64_t total = 0;                 // true byte count of the syscall (>= captured.size())
+    uint64_t ts_begin = 0;             // when the first byte of the chunk moved (ns, monotonic)
+    uint64_t ts_end = 0;               // when its last byte moved
+    std::span<const uint8_t> captured; // the payload prefix the kernel copied
+    uint64_t total = 0;                // true byte count of the syscall (>= captured.size())
 };
 
 } // namespace beyla::protocols

@@ -29,7 +29,10 @@ bool DataStream::append(const DataChunk &chunk) {
         kept = false;
     }
 
+    // gap_ == size() means no gap so far; it stays on an earlier gap chunk otherwise.
+    const bool at_end = gap_ == chunks_.size();
     chunks_.push_back(Chunk{end_, total, base_ + buf_.size(), captured, chunk.ts_begin, chunk.ts_end});
+    if (at_end && captured == total) gap_ = chunks_.size();
     buf_.insert(buf_.end(), chunk.captured.data(), chunk.captured.data() + captured);
     end_ += total;
     counters_.chunks++;
@@ -44,26 +47,30 @@ uint64_t DataStream::live_data() const {
     return c.data + std::min(pos_ - c.start, c.captured);
 }
 
-size_t DataStream::buffered() const { return base_ + buf_.size() - live_data(); }
+size_t DataStream::buffered() const {
+    return base_ + buf_.size() - live_data();
+}
 
 std::span<const uint8_t> DataStream::head() const {
     if (empty()) return {};
-    size_t i = first_;
-    const uint64_t off = pos_ - chunks_[i].start;
-    if (off >= chunks_[i].captured) return {};
-    const uint64_t from = chunks_[i].data + off;
-    uint64_t to = chunks_[i].data + chunks_[i].captured;
-    // A chunk captured in full is followed directly by the next chunk's bytes.
-    while (chunks_[i].captured == chunks_[i].total && i + 1 < chunks_.size()) {
-        ++i;
-        to += chunks_[i].captured;
-    }
-    return {buf_.data() + (from - base_), static_cast<size_t>(to - from)};
+    const Chunk &c = chunks_[first_];
+    const uint64_t off = pos_ - c.start;
+    if (off >= c.captured) return {};
+    // Chunks captured in full are followed directly by the next chunk's bytes, so the
+    // span runs through the first chunk with a gap (or the last chunk).
+    const Chunk &last = chunks_[std::min(gap_, chunks_.size() - 1)];
+    const uint64_t from = c.data + off;
+    return {buf_.data() + (from - base_), static_cast<size_t>(last.data + last.captured - from)};
 }
 
 void DataStream::consume(uint64_t n) {
     pos_ += std::min(n, available());
     while (first_ < chunks_.size() && chunks_[first_].start + chunks_[first_].total <= pos_) first_++;
+    if (gap_ < first_) {
+        // Each chunk is looked at once here as the position moves on: O(1) amortised.
+        gap_ = first_;
+        while (gap_ < chunks_.size() && chunks_[gap_].captured == chunks_[gap_].total) gap_++;
+    }
     compact();
 }
 
@@ -72,6 +79,7 @@ void DataStream::compact() {
         // Drained: the common case, and free.
         chunks_.clear();
         first_ = 0;
+        gap_ = 0;
         base_ += buf_.size();
         buf_.clear();
         if (buf_.capacity() > kKeepStorage) std::vector<uint8_t>().swap(buf_);
@@ -79,6 +87,7 @@ void DataStream::compact() {
     }
     if (first_ >= kCompactChunks && first_ * 2 >= chunks_.size()) {
         chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<ptrdiff_t>(first_));
+        gap_ -= first_;
         first_ = 0;
     }
     const uint64_t dead = live_data() - base_;
@@ -96,11 +105,14 @@ void DataStream::clear() {
 
 void DataStream::release() {
     clear();
+    gap_ = 0;
     std::vector<Chunk>().swap(chunks_);
     std::vector<uint8_t>().swap(buf_);
 }
 
-bool DataStream::at_chunk_boundary() const { return empty() || pos_ == chunks_[first_].start; }
+bool DataStream::at_chunk_boundary() const {
+    return empty() || pos_ == chunks_[first_].start;
+}
 
 uint64_t DataStream::next_chunk_boundary() const {
     if (empty() || first_ + 1 >= chunks_.size()) return end_;
@@ -110,7 +122,8 @@ uint64_t DataStream::next_chunk_boundary() const {
 ChunkTimes DataStream::times_at(uint64_t pos) const {
     if (first_ >= chunks_.size()) return {};
     auto begin = chunks_.begin() + static_cast<ptrdiff_t>(first_);
-    auto it = std::upper_bound(begin, chunks_.end(), pos, [](uint64_t p, const Chunk &c) { return p < c.start; });
+    auto it =
+        std::upper_bound(begin, chunks_.end(), pos, [](uint64_t p, const Chunk &c) { return p < c.start; });
     if (it != begin) --it;
     return {it->ts_begin, it->ts_end};
 }

@@ -85,6 +85,9 @@ class DataStream {
 
     std::vector<Chunk> chunks_; // chunks_[first_] holds pos_ unless empty()
     size_t first_ = 0;
+    // Index of the first chunk at or after first_ that was not captured in full, or
+    // chunks_.size() when none: where head()'s contiguous span ends, found in O(1).
+    size_t gap_ = 0;
     std::vector<uint8_t> buf_; // captured bytes; buf_[0] has captured-byte offset base_
     uint64_t base_ = 0;
     uint64_t pos_ = 0;

@@ -12,10 +12,10 @@ using Phase = ParserState::Phase;
 constexpr size_t npos = std::string_view::npos;
 
 enum : uint8_t {
-    kTchar = 1,       // token characters (RFC 9110 5.6.2)
-    kFieldChar = 2,   // field value / reason phrase: HTAB, SP, VCHAR, obs-text
-    kTargetChar = 4,  // request-target: VCHAR, and obs-text for clients that send raw UTF-8
-    kMethodChar = 8,  // A-Z, '-', '_'
+    kTchar = 1,      // token characters (RFC 9110 5.6.2)
+    kFieldChar = 2,  // field value / reason phrase: HTAB, SP, VCHAR, obs-text
+    kTargetChar = 4, // request-target: VCHAR, and obs-text for clients that send raw UTF-8
+    kMethodChar = 8, // A-Z, '-', '_'
 };
 
 constexpr std::array<uint8_t, 256> kCharClass = [] {
@@ -23,7 +23,8 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
     for (int c = 0; c < 256; c++) {
         uint8_t v = 0;
         const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (alnum || (c && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != npos)) v |= kTchar;
+        if (alnum || (c && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != npos))
+            v |= kTchar;
         if (c == '\t' || (c >= 0x20 && c != 0x7f)) v |= kFieldChar;
         if ((c > 0x20 && c < 0x7f) || c >= 0x80) v |= kTargetChar;
         if ((c >= 'A' && c <= 'Z') || c == '-' || c == '_') v |= kMethodChar;
@@ -32,7 +33,9 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
     return t;
 }();
 
-bool has_class(char c, uint8_t cls) { return kCharClass[static_cast<uint8_t>(c)] & cls; }
+bool has_class(char c, uint8_t cls) {
+    return kCharClass[static_cast<uint8_t>(c)] & cls;
+}
 
 bool all_of_class(std::string_view s, uint8_t cls) {
     for (char c : s)
@@ -40,9 +43,29 @@ bool all_of_class(std::string_view s, uint8_t cls) {
     return true;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Field values are most of a head's bytes: check eight at a time for control characters
+// (< 0x20, or DEL) and fall back to the table only where one may be (HTAB is allowed).
+bool field_value_ok(std::string_view s) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+    const char *p = s.data();
+    size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        const uint64_t y = x ^ (kOnes * 0x7f);
+        // Exact "some byte < 0x20" and "some byte == 0x7f" tests (no false negatives).
+        if (((x - kOnes * 0x20) & ~x & kHighs) | ((y - kOnes) & ~y & kHighs)) break;
+    }
+    return all_of_class({p, n}, kFieldChar);
+}
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -63,10 +86,13 @@ std::string_view trim_cr(std::string_view line) {
     return line;
 }
 
-std::string_view as_view(std::span<const uint8_t> s) { return {reinterpret_cast<const char *>(s.data()), s.size()}; }
+std::string_view as_view(std::span<const uint8_t> s) {
+    return {reinterpret_cast<const char *>(s.data()), s.size()};
+}
 
 bool valid_method(std::string_view m) {
-    return !m.empty() && m.size() <= kMaxMethodLen && m[0] >= 'A' && m[0] <= 'Z' && all_of_class(m, kMethodChar);
+    return !m.empty() && m.size() <= kMaxMethodLen && m[0] >= 'A' && m[0] <= 'Z' &&
+           all_of_class(m, kMethodChar);
 }
 
 void split_target(std::string_view t, Message *m) {
@@ -135,7 +161,8 @@ bool parse_status_line(std::string_view line, Message *m, bool store) {
 }
 
 bool parse_start_line(MessageType type, std::string_view line, Message *m, bool store) {
-    return type == MessageType::kRequest ? parse_request_line(line, m, store) : parse_status_line(line, m, store);
+    return type == MessageType::kRequest ? parse_request_line(line, m, store)
+                                         : parse_status_line(line, m, store);
 }
 
 // "name: value". No whitespace before the colon (RFC 9112 5.1), which also rejects
@@ -145,7 +172,7 @@ bool split_field(std::string_view line, std::string_view *name, std::string_view
     if (colon == npos || colon == 0) return false;
     *name = line.substr(0, colon);
     *value = trim_ows(line.substr(colon + 1));
-    return all_of_class(*name, kTchar) && all_of_class(*value, kFieldChar);
+    return all_of_class(*name, kTchar) && field_value_ok(*value);
 }
 
 // Content-Length may be a list of identical values ("5, 5"); anything else is invalid.
@@ -211,14 +238,36 @@ StartKind classify(std::string_view v) {
 // Whether a message of this type may start with v (v may be a short prefix).
 bool start_matches(MessageType type, std::string_view v) {
     const StartKind k = classify(v);
-    if (type == MessageType::kResponse) return k == StartKind::kResponse || (k == StartKind::kMaybe && is_status_prefix(v));
+    if (type == MessageType::kResponse)
+        return k == StartKind::kResponse || (k == StartKind::kMaybe && is_status_prefix(v));
     // "HTTP" could still be a method; "HTTP/" could not.
     return k == StartKind::kRequest || (k == StartKind::kMaybe && !(v.size() > 4 && is_status_prefix(v)));
 }
 
-// parse_head for a freshly reset *m: the message being built by ParseFrame.
+// Returns *m to its default state without giving up the capacity it holds (cheaper than
+// assigning a fresh Message, which matters once per message).
+void reset_message(Message *m) {
+    m->type = MessageType::kRequest;
+    m->method.clear();
+    m->target.clear();
+    m->path.clear();
+    m->query.clear();
+    m->minor_version = -1;
+    m->status = -1;
+    m->reason.clear();
+    m->headers.clear();
+    m->content_length = -1;
+    m->body_size = -1;
+    m->chunked = false;
+    m->body_truncated = false;
+    m->ts_begin = 0;
+    m->ts_end = 0;
+    m->header_bytes = 0;
+}
+
+// parse_head for a message in its default state: the one being built by ParseFrame.
+// On kNeedsMoreData *m is left untouched.
 ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, Framing *f, size_t *head_len) {
-    m->type = type;
     *f = Framing{};
     const std::string_view b = buf.substr(0, kMaxHeadBytes);
 
@@ -249,9 +298,10 @@ ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, F
         // Reject what cannot be HTTP now rather than buffer it up to the limit.
         if (lines == 0) return start_matches(type, b) ? ParseState::kNeedsMoreData : ParseState::kInvalid;
         return parse_start_line(type, trim_cr(b.substr(0, ends[0])), m, false) ? ParseState::kNeedsMoreData
-                                                                                : ParseState::kInvalid;
+                                                                               : ParseState::kInvalid;
     }
 
+    m->type = type;
     if (!parse_start_line(type, trim_cr(b.substr(0, ends[0])), m, true)) return ParseState::kInvalid;
     m->headers.reserve(lines - 1, end);
     size_t p = ends[0] + 1;
@@ -260,7 +310,8 @@ ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, F
         const std::string_view line = trim_cr(b.substr(p, nl - p));
         p = nl + 1;
         std::string_view name, value;
-        if (!split_field(line, &name, &value) || !apply_framing_field(name, value, f)) return ParseState::kInvalid;
+        if (!split_field(line, &name, &value) || !apply_framing_field(name, value, f))
+            return ParseState::kInvalid;
         m->headers.add(name, value);
     }
     *head_len = end;
@@ -475,13 +526,14 @@ StartKind classify_start(std::span<const uint8_t> head) {
     if (i + 1 == v.size()) return StartKind::kMaybe;
     // origin-form '/', asterisk-form '*', absolute-form "scheme://", authority-form "host:port".
     const char t = v[i + 1];
-    const bool ok = t == '/' || t == '*' || (t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') || is_digit(t) ||
-                    t == '[';
+    const bool ok =
+        t == '/' || t == '*' || (t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z') || is_digit(t) || t == '[';
     return ok ? StartKind::kRequest : StartKind::kNotHttp;
 }
 
 ParseState parse_head(MessageType type, std::string_view buf, Message *m, Framing *f, size_t *head_len) {
-    *m = Message{};
+    reset_message(m);
+    m->type = type;
     return parse_head_into(type, buf, m, f, head_len);
 }
 
@@ -490,7 +542,7 @@ void ParserState::reset_frame() {
     remaining = 0;
     trailer_bytes = 0;
     switches = false;
-    msg = Message{};
+    reset_message(&msg);
 }
 
 ParseState ParseFrame(MessageType type, DataStream &s, Message *out, ParserState *st) {

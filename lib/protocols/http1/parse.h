@@ -62,10 +62,10 @@ struct ParserState {
     // The message in progress.
     enum class Phase : uint8_t { kHead, kLength, kChunkSize, kChunkData, kChunkEnd, kTrailers, kUntilClose };
     Phase phase = Phase::kHead;
-    uint64_t frame_start = 0;   // stream position of its first byte
-    uint64_t remaining = 0;     // body (kLength) or chunk (kChunkData) bytes still to come
+    uint64_t frame_start = 0; // stream position of its first byte
+    uint64_t remaining = 0;   // body (kLength) or chunk (kChunkData) bytes still to come
     uint64_t trailer_bytes = 0;
-    bool switches = false;      // once complete, it stops the stream
+    bool switches = false; // once complete, it stops the stream
     Message msg;
 
     bool in_progress() const { return phase != Phase::kHead; }

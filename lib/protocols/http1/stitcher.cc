@@ -5,8 +5,8 @@
 namespace beyla::http1 {
 
 Connection::Connection(Role role, const ConnectionLimits &limits)
-    : limits_(limits), role_(role),
-      streams_{DataStream(limits.stream_capacity), DataStream(limits.stream_capacity)} {}
+    : limits_(limits),
+      role_(role), streams_{DataStream(limits.stream_capacity), DataStream(limits.stream_capacity)} {}
 
 void Connection::set_role(Role role) {
     if (role_ != Role::kUnknown || role == Role::kUnknown || closed_ || non_http_ || upgraded_) return;
@@ -55,7 +55,8 @@ void Connection::infer_role() {
         while (!s.empty()) {
             const auto head = s.head();
             StartKind k = head.empty() ? StartKind::kNotHttp : classify_start(head);
-            if (k == StartKind::kMaybe && head.size() < s.available()) k = StartKind::kNotHttp; // cut by a gap
+            if (k == StartKind::kMaybe && head.size() < s.available())
+                k = StartKind::kNotHttp; // cut by a gap
             if (k == StartKind::kRequest) {
                 role_ = d == Direction::kIngress ? Role::kServer : Role::kClient;
                 return;
@@ -123,7 +124,7 @@ bool Connection::pair() {
             }
             resp_resynced_ = false;
         }
-        done_.push_back(Record{std::move(reqs_.front()), std::move(resp)});
+        done_.emplace_back(std::move(reqs_.front()), std::move(resp));
         reqs_.pop_front();
         resps_.pop_front();
         counters_.records++;

@@ -22,9 +22,9 @@ namespace beyla::http1 {
 
 struct ConnectionLimits {
     size_t stream_capacity = DataStream::kDefaultCapacity; // captured bytes buffered per direction
-    size_t max_pending = 1024;            // requests (or responses) queued awaiting a pair
-    uint32_t non_http_after = 3;          // consecutive invalid frames, nothing ever parsed
-    uint32_t non_http_after_parsed = 64;  // the same, once some message did parse
+    size_t max_pending = 1024;                             // requests (or responses) queued awaiting a pair
+    uint32_t non_http_after = 3;                           // consecutive invalid frames, nothing ever parsed
+    uint32_t non_http_after_parsed = 64;                   // the same, once some message did parse
 };
 
 struct ConnectionCounters {
@@ -77,8 +77,12 @@ class Connection {
 
   private:
     DataStream &stream(Direction d) { return streams_[static_cast<size_t>(d)]; }
-    Direction request_dir() const { return role_ == Role::kServer ? Direction::kIngress : Direction::kEgress; }
-    Direction response_dir() const { return role_ == Role::kServer ? Direction::kEgress : Direction::kIngress; }
+    Direction request_dir() const {
+        return role_ == Role::kServer ? Direction::kIngress : Direction::kEgress;
+    }
+    Direction response_dir() const {
+        return role_ == Role::kServer ? Direction::kEgress : Direction::kIngress;
+    }
 
     void process();
     void infer_role();
