@@ -88,7 +88,7 @@ struct beyla_caps_opts {
 	const char *etc_root;
 	/* Extra BTF file tried after /sys/kernel/btf/vmlinux and the usual fallbacks. */
 	const char *btf_path;
-	/* Do not mount tracefs even when it is absent and we are allowed to. */
+	/* Do not mount tracefs (or securityfs, to read lockdown) even when absent and allowed. */
 	bool no_mount_tracefs;
 	/* Skip every probe that needs the kernel (BPF loads, attaches, mounts): file reads only. */
 	bool files_only;
@@ -125,7 +125,7 @@ struct beyla_caps_summary {
 	int probe_write_user;
 	int rhel_backport;    /* a RHEL-like 4.18 kernel with backported BPF */
 	int can_trace;        /* the plan can capture something */
-	uint64_t memlock_limit; /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited */
+	uint64_t memlock_limit; /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited, 0 unknown */
 	const char *lockdown; /* "none", "integrity", "confidentiality" or "unknown" */
 	const char *btf_source; /* path of the BTF used, or "" */
 	const char *capture_path; /* "syscall_tracepoints", "raw_syscalls" or "none" */

@@ -29,7 +29,8 @@ int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args) {
     if (n < 0) return n;
     size_t len = strnlen(buf, sizeof(buf));
     while (len && buf[len - 1] == '\n') buf[--len] = 0;
-    lg->log(lvl, std::string("libbpf: ") + buf);
+    // libbpf's messages already start with "libbpf: ".
+    lg->log(lvl, buf);
     return n;
 }
 

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <unistd.h>
 
+#include "caps/parsers.h"
 #include "common/error.h"
 #include "core/source_factory.h"
 #include "protocols/http1/stitcher.h"
@@ -25,6 +28,29 @@ struct ConnState {
     uint64_t seen_errors = 0, seen_unmatched = 0;
     bool counted_non_http = false;
 };
+
+namespace {
+
+// One clear error before any load fails half-way: which capabilities are missing.
+void check_privileges(const std::string &proc_root) {
+    std::ifstream f(proc_root + "/self/status");
+    std::string status((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto eff = parse_cap_eff(status);
+    if (!eff) return; // unknown: let the kernel answer
+    auto has = [&](int bit) { return (*eff >> bit) & 1; };
+    constexpr int kSysAdmin = 21, kPerfmon = 38, kBpf = 39;
+    if (has(kSysAdmin)) return;
+    std::string missing;
+    if (!has(kBpf)) missing += "CAP_BPF ";
+    if (!has(kPerfmon)) missing += "CAP_PERFMON ";
+    if (missing.empty()) return;
+    missing.pop_back();
+    fail(EPERM, "tracing needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); this process lacks {} "
+                "(run as root, or grant them, e.g. setcap cap_bpf,cap_perfmon,cap_dac_read_search+ep)",
+         missing);
+}
+
+} // namespace
 
 uint64_t mono_now_ns() {
     timespec mono{};
@@ -78,6 +104,7 @@ void Tracer::start() {
         sc.proc_root = opts_.proc_root;
         sc.sys_root = opts_.sys_root;
         sc.logger = &opts_.logger;
+        check_privileges(opts_.proc_root);
         source_ = make_bpf_source(sc);
         source_->start();
         sort_batches_ = source_needs_sort(*source_);

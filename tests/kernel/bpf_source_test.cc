@@ -144,6 +144,8 @@ void exchange_and_check(BpfTransport transport) {
     REQUIRE(col.wait_for([&] {
         return col.conn(BEYLA_EV_CONN_CLOSE, cfd, me) && col.conn(BEYLA_EV_CONN_CLOSE, sfd, me);
     }));
+    col.settle(100);
+    col.sort_by_time();
 
     // Connections.
     const Event *copen = col.conn(BEYLA_EV_CONN_OPEN, cfd, me);
@@ -271,6 +273,7 @@ void exchange_and_check(BpfTransport transport) {
     close(sfd2);
     close(cfd2);
     REQUIRE(col.wait_for([&] { return closes() == closes_before + 3; }));
+    col.sort_by_time();
     auto accepts = col.where([](const Event &e) { return e.type() == BEYLA_EV_CONN_OPEN && e.conn().role == BEYLA_ROLE_SERVER; });
     REQUIRE(accepts.size() == 3);
     CHECK(accepts[2]->hdr().fd == sfd3);

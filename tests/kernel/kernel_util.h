@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -99,6 +100,12 @@ class Collector {
     }
 
     std::vector<Event> events;
+
+    // Perf buffers are per CPU: events of different CPUs arrive out of order.
+    void sort_by_time() {
+        std::stable_sort(events.begin(), events.end(),
+                         [](const Event &a, const Event &b) { return a.hdr().ts_exit < b.hdr().ts_exit; });
+    }
 
     std::vector<const Event *> where(const std::function<bool(const Event &)> &f) const {
         std::vector<const Event *> out;

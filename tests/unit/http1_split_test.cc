@@ -40,10 +40,6 @@ std::vector<std::string_view> bytewise(std::string_view text) {
     return parts;
 }
 
-struct Expect {
-    int64_t resp_body;
-};
-
 // Feeds request parts then response parts. Request chunk k has ts_begin 1000 + 10k,
 // response chunk k has 100000 + 10k; ts_end is ts_begin + 5.
 void check_exchange(Role given, Direction req_dir, const std::vector<std::string_view> &req,

@@ -373,6 +373,20 @@ bool parse_chunk_size(std::string_view line, uint64_t *size) {
     return true;
 }
 
+// Whether bytes from `scanned` on may complete the empty line that ends a head (its
+// first LF can sit up to two bytes before them).
+bool may_end_head(std::string_view v, size_t scanned) {
+    for (size_t p = scanned >= 2 ? scanned - 2 : 0; p < v.size();) {
+        const void *q = memchr(v.data() + p, '\n', v.size() - p);
+        if (!q) return false;
+        const size_t nl = static_cast<size_t>(static_cast<const char *>(q) - v.data());
+        if (nl + 1 < v.size() && v[nl + 1] == '\n') return true;
+        if (nl + 2 < v.size() && v[nl + 1] == '\r' && v[nl + 2] == '\n') return true;
+        p = nl + 1;
+    }
+    return false;
+}
+
 ParseState fail(ParserState *st) {
     st->reset_frame();
     return ParseState::kInvalid;
@@ -392,12 +406,27 @@ ParseState start_message(MessageType type, DataStream &s, ParserState *st) {
     const auto h = s.head();
     if (h.empty()) return s.empty() ? ParseState::kNeedsMoreData : ParseState::kInvalid;
 
+    const std::string_view v = as_view(h);
+    const bool cut_by_gap = h.size() < s.available();
+    if (st->scanned && st->scan_pos == st->frame_start && !may_end_head(v, st->scanned)) {
+        st->scanned = v.size();
+        if (v.size() >= kMaxHeadBytes || cut_by_gap) return fail(st);
+        return ParseState::kNeedsMoreData;
+    }
+
     Framing f;
     size_t len = 0;
     Message &m = st->msg;
-    const ParseState r = parse_head_into(type, as_view(h), &m, &f, &len);
-    if (r == ParseState::kNeedsMoreData)
-        return h.size() < s.available() ? fail(st) : ParseState::kNeedsMoreData; // a gap in the head
+    const ParseState r = parse_head_into(type, v, &m, &f, &len);
+    if (r == ParseState::kNeedsMoreData) {
+        if (cut_by_gap) return fail(st); // a gap in the head
+        // Resume from here next time, once the start line is complete and so checked.
+        if (memchr(v.data(), '\n', v.size())) {
+            st->scan_pos = st->frame_start;
+            st->scanned = v.size();
+        }
+        return ParseState::kNeedsMoreData;
+    }
     if (r != ParseState::kSuccess) return fail(st);
 
     m.ts_begin = s.times_at(s.position()).ts_begin;
@@ -541,6 +570,8 @@ void ParserState::reset_frame() {
     phase = Phase::kHead;
     remaining = 0;
     trailer_bytes = 0;
+    scan_pos = 0;
+    scanned = 0;
     switches = false;
     reset_message(&msg);
 }

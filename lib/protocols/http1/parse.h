@@ -65,6 +65,10 @@ struct ParserState {
     uint64_t frame_start = 0; // stream position of its first byte
     uint64_t remaining = 0;   // body (kLength) or chunk (kChunkData) bytes still to come
     uint64_t trailer_bytes = 0;
+    // A head arriving in small pieces: bytes at scan_pos already known not to end it, so
+    // each new piece costs only its own bytes rather than a re-parse of the whole head.
+    uint64_t scan_pos = 0;
+    size_t scanned = 0;
     bool switches = false; // once complete, it stops the stream
     Message msg;
 
