@@ -240,6 +240,12 @@ def test_cli_unprivileged():
                                env=env, cwd=tmp)
             assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}"
             assert "Segmentation" not in p.stderr and "terminate called" not in p.stderr
+        # Tracing without privileges: one clear error naming what is missing, no crash.
+        t = subprocess.run(prefix + [cli, "trace", "--pid", "1", "--duration", "1"], capture_output=True,
+                           text=True, timeout=120, env=env, cwd=tmp)
+        assert t.returncode == 1, t.stderr
+        assert "lacks CAP_BPF CAP_PERFMON" in t.stderr, t.stderr
+        assert "Segmentation" not in t.stderr and "terminate called" not in t.stderr
         report = json.loads(p.stdout)
         items = {i["name"]: i for i in report["items"]}
         assert items["security.cap_bpf"]["state"] == "no"
