@@ -104,8 +104,8 @@ struct beyla_data_event {
 /* Fewer payload bytes than min(bytes, prefix): more iovec entries than BEYLA_MAX_IOV, or a
  * read of user memory faulted. */
 #define BEYLA_DATA_F_PARTIAL 0x1
-/* recvmmsg/sendmmsg moved several messages: `bytes` is their total, the payload is a
- * prefix of the first message only. */
+/* recvmmsg/sendmmsg moved several messages: `bytes` is their total (of the first 8; PARTIAL
+ * is set when there were more), the payload is a prefix of the first message only. */
 #define BEYLA_DATA_F_MULTI_MSG 0x2
 
 struct beyla_conn_event {

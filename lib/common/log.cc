@@ -24,13 +24,18 @@ int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args) {
                           : level == LIBBPF_INFO ? BEYLA_LOG_INFO
                                                  : BEYLA_LOG_DEBUG;
     if (!lg || !lg->enabled(lvl)) return 0;
-    char buf[1024];
-    int n = vsnprintf(buf, sizeof(buf), fmt, args);
+    // Verifier logs run to many kilobytes: size the message instead of cutting it.
+    va_list copy;
+    va_copy(copy, args);
+    int n = vsnprintf(nullptr, 0, fmt, copy);
+    va_end(copy);
     if (n < 0) return n;
-    size_t len = strnlen(buf, sizeof(buf));
-    while (len && buf[len - 1] == '\n') buf[--len] = 0;
+    std::string msg(static_cast<size_t>(n) + 1, '\0');
+    vsnprintf(msg.data(), msg.size(), fmt, args);
+    msg.resize(static_cast<size_t>(n));
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     // libbpf's messages already start with "libbpf: ".
-    lg->log(lvl, buf);
+    lg->log(lvl, msg);
     return n;
 }
 

@@ -40,6 +40,15 @@ TracefsResult find_tracefs(const std::string &sys_root, const std::string &proc_
         }
     }
     std::string target = sys_root + "/kernel/tracing";
+    // Mounted but closed to us (tracefs is root-only by default): mounting again won't help.
+    for (const char *rel : {"/kernel/tracing", "/kernel/debug/tracing"}) {
+        std::string p = sys_root + rel;
+        if (access(p.c_str(), F_OK) == 0 && access((p + "/events").c_str(), F_OK) != 0 && errno == EACCES) {
+            r.reason = "tracefs at " + p + " is not accessible: " + errno_str(EACCES) +
+                       " (needs root or CAP_DAC_READ_SEARCH)";
+            return r;
+        }
+    }
     if (!allow_mount) {
         r.reason = "tracefs is not mounted and mounting it was not allowed";
         return r;

@@ -22,10 +22,10 @@ namespace beyla {
 
 struct BpfSource::Program {
     bpf_program *prog = nullptr;
-    bool raw = false;         // raw tracepoint, attached by name
-    std::string category;     // tracepoint category ("syscalls")
-    std::string name;         // tracepoint name ("sys_enter_read")
-    std::string group;        // syscall the program belongs to ("read"); enter and exit go together
+    bool raw = false;     // raw tracepoint, attached by name
+    std::string category; // tracepoint category ("syscalls")
+    std::string name;     // tracepoint name ("sys_enter_read")
+    std::string group;    // syscall the program belongs to ("read"); enter and exit go together
     int tp_id = -1;
     bool enabled = true;
     std::string label() const { return raw ? "raw:" + name : category + "/" + name; }
@@ -53,8 +53,9 @@ std::string syscall_group(const std::string &tp) {
     if (err == EPERM)
         fail(err, "loading BPF programs needs CAP_BPF+CAP_PERFMON (or CAP_SYS_ADMIN): {}", errno_str(err));
     if (err == EACCES || err == EINVAL || err == E2BIG)
-        fail(err, "loading the BPF programs failed: {} (the kernel's verifier log was sent to the logger "
-                  "at warn level)",
+        fail(err,
+             "loading the BPF programs failed: {} (the kernel's verifier log was sent to the logger "
+             "at warn level)",
              errno_str(err));
     fail(err, "loading the BPF programs failed: {}", errno_str(err));
 }
@@ -105,7 +106,9 @@ struct BufferCallbacks {
 
 BpfSource::BpfSource(BpfSourceOptions opts) : opts_(std::move(opts)) {}
 
-BpfSource::~BpfSource() { teardown(); }
+BpfSource::~BpfSource() {
+    teardown();
+}
 
 void BpfSource::start() {
     if (skel_) fail(EALREADY, "the BPF source was already started");
@@ -128,7 +131,8 @@ void BpfSource::start() {
     }
     switch (opts_.transport) {
     case BpfTransport::RingBuf:
-        if (!have_ringbuf) fail(ENOTSUP, "the ring buffer transport was asked for but this kernel has none (5.8+)");
+        if (!have_ringbuf)
+            fail(ENOTSUP, "the ring buffer transport was asked for but this kernel has none (5.8+)");
         use_ringbuf_ = true;
         break;
     case BpfTransport::PerfBuf:
@@ -150,13 +154,30 @@ void BpfSource::start() {
     }
 
     TracefsResult tfs = find_tracefs(opts_.sys_root, opts_.proc_root, opts_.allow_mount_tracefs);
-    if (tfs.path.empty()) fail(ENOENT, "syscall tracepoints need tracefs: {}", tfs.reason);
+    if (tfs.path.empty()) {
+        // find_tracefs() takes a directory it may not search for an absent one.
+        for (const char *rel : {"/kernel/tracing", "/kernel/debug"}) {
+            std::string dir = opts_.sys_root + rel;
+            if (access(dir.c_str(), X_OK) != 0 && errno == EACCES)
+                fail(EACCES, "syscall tracepoints need tracefs, and {} is not accessible: {} (needs root)",
+                     dir, errno_str(EACCES));
+        }
+        fail(ENOENT, "syscall tracepoints need tracefs: {}", tfs.reason);
+    }
     log().debug("{}", tfs.reason);
+    // Unreadable tracepoint ids would otherwise look like a kernel without them.
+    if (access((tfs.path + "/events").c_str(), R_OK | X_OK) != 0) {
+        int err = errno;
+        fail(err, "reading tracepoint ids under {}/events failed: {}{}", tfs.path, errno_str(err),
+             err == EACCES ? " (needs root)" : "");
+    }
 
     try {
         load(tfs.path);
-        attach();
+        // Reader first: a perf event array slot without its perf event refuses output, so
+        // anything a probe emitted before the buffer existed would be lost.
         open_buffer();
+        attach();
     } catch (...) {
         teardown();
         throw;
@@ -224,8 +245,9 @@ void BpfSource::load(const std::string &tracefs) {
     }
     for (const auto &p : programs_)
         if (!p.raw && p.tp_id < 0 && kRequiredSyscalls.count(p.group))
-            fail(ENOTSUP, "tracepoint {} is not under {}/events: syscall tracepoints "
-                          "(CONFIG_FTRACE_SYSCALLS) are needed",
+            fail(ENOTSUP,
+                 "tracepoint {} is not under {}/events: syscall tracepoints "
+                 "(CONFIG_FTRACE_SYSCALLS) are needed",
                  p.label(), tracefs);
     attached_.clear();
     skipped_.clear();
@@ -234,7 +256,8 @@ void BpfSource::load(const std::string &tracefs) {
         p.enabled = false;
         bpf_program__set_autoload(p.prog, false);
         skipped_.push_back(p.label());
-        log().debug("tracepoint {} is absent or unpaired on this kernel: {} is not captured", p.label(), p.group);
+        log().debug("tracepoint {} is absent or unpaired on this kernel: {} is not captured", p.label(),
+                    p.group);
     }
 
     err = socket_trace_bpf__load(skel_);
@@ -274,8 +297,8 @@ void BpfSource::attach() {
             attr.type = PERF_TYPE_TRACEPOINT;
             attr.size = sizeof(attr);
             attr.config = static_cast<uint64_t>(p.tp_id);
-            int pfd = static_cast<int>(
-                syscall(__NR_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */, -1, PERF_FLAG_FD_CLOEXEC));
+            int pfd = static_cast<int>(syscall(__NR_perf_event_open, &attr, -1 /* any pid */, 0 /* cpu */, -1,
+                                               PERF_FLAG_FD_CLOEXEC));
             if (pfd < 0) {
                 int err = errno;
                 if (err == EPERM || err == EACCES)
@@ -343,6 +366,7 @@ void BpfSource::teardown() {
         std::lock_guard lk(pending_mu_);
         loaded_ = false;
     }
+    programs_.clear(); // their bpf_program pointers die with the skeleton
     if (skel_) socket_trace_bpf__destroy(skel_);
     skel_ = nullptr;
 }
@@ -377,7 +401,6 @@ void BpfSource::on_perf_record(const perf_event_header *ev) {
     }
 }
 
-
 int BpfSource::drain() {
     int r = rb_ ? ring_buffer__consume(rb_) : perf_buffer__consume(pb_);
     if (cb_error_) {
@@ -408,7 +431,8 @@ int BpfSource::poll(int timeout_ms, const RawEventFn &fn) {
     while (handed_ == 0 && timeout_ms != 0) {
         int wait = interval;
         if (timeout_ms > 0) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
             if (left <= 0) break;
             wait = static_cast<int>(std::min<long long>(wait, left));
         }
@@ -434,7 +458,10 @@ int BpfSource::fd() const {
 SourceCounters BpfSource::counters() const {
     SourceCounters c;
     c.perf_lost = perf_lost_.load();
-    if (!skel_ || !loaded_) return c;
+    {
+        std::lock_guard lk(pending_mu_);
+        if (!loaded_) return c;
+    }
     int fd = bpf_map__fd(skel_->maps.counters);
     int ncpu = libbpf_num_possible_cpus();
     if (ncpu <= 0) return c;

@@ -114,7 +114,8 @@ void exchange_and_check(BpfTransport transport) {
     REQUIRE(write_all(cfd, "hello-write", 11));
     char buf[128];
     REQUIRE(recvfrom(cfd, buf, sizeof(buf), 0, nullptr, nullptr) == 11);
-    iovec wv[3] = {{const_cast<char *>("abc"), 3}, {const_cast<char *>("defgh"), 5}, {const_cast<char *>("ij"), 2}};
+    iovec wv[3] = {
+        {const_cast<char *>("abc"), 3}, {const_cast<char *>("defgh"), 5}, {const_cast<char *>("ij"), 2}};
     REQUIRE(writev(cfd, wv, 3) == 10);
     iovec rv[1] = {{buf, sizeof(buf)}};
     msghdr rm{};
@@ -141,9 +142,8 @@ void exchange_and_check(BpfTransport transport) {
     REQUIRE(close(sfd) == 0);
 
     Collector col(src);
-    REQUIRE(col.wait_for([&] {
-        return col.conn(BEYLA_EV_CONN_CLOSE, cfd, me) && col.conn(BEYLA_EV_CONN_CLOSE, sfd, me);
-    }));
+    REQUIRE(col.wait_for(
+        [&] { return col.conn(BEYLA_EV_CONN_CLOSE, cfd, me) && col.conn(BEYLA_EV_CONN_CLOSE, sfd, me); }));
     col.settle(100);
     col.sort_by_time();
 
@@ -267,19 +267,25 @@ void exchange_and_check(BpfTransport transport) {
     REQUIRE(read_exact(sfd3, 13) == "from-untraced");
     int status = 0;
     REQUIRE(waitpid(child, &status, 0) == child);
-    auto closes = [&] { return col.where([](const Event &e) { return e.type() == BEYLA_EV_CONN_CLOSE; }).size(); };
+    auto closes = [&] {
+        return col.where([](const Event &e) { return e.type() == BEYLA_EV_CONN_CLOSE; }).size();
+    };
     size_t closes_before = closes();
     close(sfd3);
     close(sfd2);
     close(cfd2);
     REQUIRE(col.wait_for([&] { return closes() == closes_before + 3; }));
     col.sort_by_time();
-    auto accepts = col.where([](const Event &e) { return e.type() == BEYLA_EV_CONN_OPEN && e.conn().role == BEYLA_ROLE_SERVER; });
+    auto accepts = col.where(
+        [](const Event &e) { return e.type() == BEYLA_EV_CONN_OPEN && e.conn().role == BEYLA_ROLE_SERVER; });
     REQUIRE(accepts.size() == 3);
     CHECK(accepts[2]->hdr().fd == sfd3);
     CHECK(col.stream(accepts[2]->hdr().sock_id, BEYLA_DIR_INGRESS) == "from-untraced");
     // Only the server side of that connection: the child's connect and write are absent.
-    CHECK(col.where([](const Event &e) { return e.type() == BEYLA_EV_CONN_OPEN && e.conn().role == BEYLA_ROLE_CLIENT; }).size() == 2);
+    CHECK(col.where([](const Event &e) {
+                 return e.type() == BEYLA_EV_CONN_OPEN && e.conn().role == BEYLA_ROLE_CLIENT;
+             })
+              .size() == 2);
 
     for (const auto &e : col.events) {
         CHECK(e.hdr().tgid == me);

@@ -39,13 +39,13 @@ inline std::string missing_privilege() {
     return "";
 }
 
-#define KTEST_REQUIRE_BPF()                                                                        \
-    do {                                                                                           \
-        std::string missing_ = ::beyla::ktest::missing_privilege();                                \
-        if (!missing_.empty()) {                                                                   \
-            WARN("skipped: needs " << missing_);                                                   \
-            return;                                                                                \
-        }                                                                                          \
+#define KTEST_REQUIRE_BPF()                                                                                  \
+    do {                                                                                                     \
+        std::string missing_ = ::beyla::ktest::missing_privilege();                                          \
+        if (!missing_.empty()) {                                                                             \
+            WARN("skipped: needs " << missing_);                                                             \
+            return;                                                                                          \
+        }                                                                                                    \
     } while (0)
 
 // Library and libbpf messages (the verifier's log among them) on stderr; BEYLA_TEST_LOG=debug
@@ -62,7 +62,9 @@ inline const Logger *test_logger() {
     return &logger;
 }
 
-inline bool kernel_has_ringbuf() { return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) > 0; }
+inline bool kernel_has_ringbuf() {
+    return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) > 0;
+}
 
 struct Event {
     std::vector<uint8_t> raw;
@@ -71,7 +73,9 @@ struct Event {
         memcpy(&t, raw.data(), sizeof(t));
         return t;
     }
-    const beyla_event_header &hdr() const { return *reinterpret_cast<const beyla_event_header *>(raw.data()); }
+    const beyla_event_header &hdr() const {
+        return *reinterpret_cast<const beyla_event_header *>(raw.data());
+    }
     const beyla_data_event &data() const { return *reinterpret_cast<const beyla_data_event *>(raw.data()); }
     const beyla_conn_event &conn() const { return *reinterpret_cast<const beyla_conn_event *>(raw.data()); }
     const beyla_proc_event &proc() const { return *reinterpret_cast<const beyla_proc_event *>(raw.data()); }

@@ -15,9 +15,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char *kSyscalls[] = {"read",    "write",   "recvfrom", "sendto",   "readv",    "writev",
-                           "recvmsg", "sendmsg", "recvmmsg", "sendmmsg", "sendfile64", "accept",
-                           "accept4", "connect", "close"};
+const char *kSyscalls[] = {"read",       "write",   "recvfrom", "sendto",   "readv",
+                           "writev",     "recvmsg", "sendmsg",  "recvmmsg", "sendmmsg",
+                           "sendfile64", "accept",  "accept4",  "connect",  "close"};
 
 // <root>/kernel/tracing/events/syscalls/<name>/id for every tracepoint we use except `omit`.
 struct FakeSysRoot {
@@ -46,7 +46,9 @@ struct FakeSysRoot {
     }
 };
 
-bool has(const std::vector<std::string> &v, const std::string &s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string> &v, const std::string &s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 } // namespace
 

@@ -2,6 +2,9 @@
 // drain timer; past it, the reader is woken.
 #include <poll.h>
 
+#include <atomic>
+#include <thread>
+
 #include "kernel_util.h"
 
 using namespace beyla;
@@ -65,4 +68,41 @@ TEST_CASE("perf buffer: wakeups are batched by watermark, the drain timer delive
           "[kernel][perfbuf]") {
     KTEST_REQUIRE_BPF();
     check_batched_wakeups(BpfTransport::PerfBuf);
+}
+
+TEST_CASE("events emitted while start() attaches are not refused", "[kernel][perfbuf][ringbuf]") {
+    KTEST_REQUIRE_BPF();
+    for (BpfTransport t : {BpfTransport::PerfBuf, BpfTransport::RingBuf}) {
+        if (t == BpfTransport::RingBuf && !kernel_has_ringbuf()) continue;
+        BpfSourceOptions o;
+        o.transport = t;
+        o.logger = test_logger();
+        o.report_all_execs = false;
+        BpfSource src(o);
+        src.trace_pid(static_cast<uint32_t>(getpid()), 0); // traced from the first probe on
+        Listener l;
+        int c = connect_loopback(l.port);
+        REQUIRE(c >= 0);
+        int s = accept(l.fd, nullptr, nullptr);
+        REQUIRE(s >= 0);
+        std::atomic<bool> done{false};
+        std::thread busy([&] {
+            char b[8];
+            while (!done) {
+                if (write(c, "busy", 4) != 4 || read(s, b, 4) != 4) break;
+            }
+        });
+        src.start();
+        usleep(50 * 1000);
+        done = true;
+        busy.join();
+        Collector col(src);
+        col.settle(200);
+        INFO(src.describe());
+        CHECK_FALSE(col.events.empty());
+        CHECK(src.counters().ring_full == 0);
+        CHECK(src.counters().perf_lost == 0);
+        close(c);
+        close(s);
+    }
 }

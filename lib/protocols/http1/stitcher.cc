@@ -124,7 +124,7 @@ bool Connection::pair() {
             }
             resp_resynced_ = false;
         }
-        done_.emplace_back(std::move(reqs_.front()), std::move(resp));
+        done_.push_back(Record{std::move(reqs_.front()), std::move(resp)}); // clang 14: no paren aggregate init
         reqs_.pop_front();
         resps_.pop_front();
         counters_.records++;
