@@ -128,7 +128,7 @@ struct beyla_caps_summary {
 	uint64_t memlock_limit; /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited, 0 unknown */
 	const char *lockdown; /* "none", "integrity", "confidentiality" or "unknown" */
 	const char *btf_source; /* path of the BTF used, or "" */
-	const char *capture_path; /* "syscall_tracepoints", "raw_syscalls" or "none" */
+	const char *capture_path; /* "syscall_tracepoints" or "none" */
 	const char *transport;    /* "ringbuf", "perfbuf" or "none" */
 	size_t : 0;
 };

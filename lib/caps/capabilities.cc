@@ -21,7 +21,7 @@ namespace beyla {
 namespace {
 
 bool exists(const std::string &path, int *err = nullptr) {
-    if (access(path.c_str(), F_OK) == 0) return true;
+    if (effective_access(path, F_OK) == 0) return true;
     if (err) *err = errno;
     return false;
 }
@@ -1125,7 +1125,9 @@ void Capabilities::build_plan() {
         return it->state == Tri::unknown ? std::string("not probed") : it->value;
     };
     Tri sys = state_of("hook.syscall_tracepoints"), raw = state_of("hook.raw_tracepoints");
-    std::string capture = sys == Tri::yes ? "syscall_tracepoints" : raw == Tri::yes ? "raw_syscalls" : "none";
+    // Only capture paths the tracer implements are planned: raw tracepoints are reported,
+    // but socket capture through raw sys_enter/sys_exit is not built.
+    std::string capture = sys == Tri::yes ? "syscall_tracepoints" : "none";
     std::string transport = state_of("bpf.ringbuf") == Tri::yes   ? "ringbuf"
                             : state_of("bpf.perfbuf") == Tri::yes ? "perfbuf"
                                                                   : "none";
@@ -1137,21 +1139,17 @@ void Capabilities::build_plan() {
     summary_.can_trace = capture != "none" && transport != "none" && btf;
 
     std::string covered = capture == "syscall_tracepoints" ? "syscall tracepoints cover socket I/O"
-                          : capture == "raw_syscalls"      ? "raw syscall tracepoints cover socket I/O"
                                                            : "nothing else covers socket I/O either";
 
     if (capture == "syscall_tracepoints") {
         add("plan.capture", "plan", Tri::yes, capture,
             "syscall tracepoints attach: socket I/O is captured at syscalls/sys_enter_* and sys_exit_*");
-    } else if (capture == "raw_syscalls") {
-        add("plan.capture", "plan", Tri::yes, capture,
-            "syscall tracepoints are unavailable (" + why_of("hook.syscall_tracepoints") +
-                "); the raw sys_enter/sys_exit tracepoints work, and the program keeps only socket syscalls",
-            "every syscall of every process enters the program (more overhead than per-syscall tracepoints)");
     } else {
         add("plan.capture", "plan", Tri::no, capture,
-            "neither syscall tracepoints (" + why_of("hook.syscall_tracepoints") + ") nor raw tracepoints (" +
-                why_of("hook.raw_tracepoints") + ") can be attached",
+            "syscall tracepoints cannot be attached (" + why_of("hook.syscall_tracepoints") + ")" +
+                (raw == Tri::yes ? "; raw tracepoints work, but libbeyla has no capture path built on them"
+                                 : "; raw tracepoints cannot be attached either (" +
+                                       why_of("hook.raw_tracepoints") + ")"),
             "no capture path: no spans can be produced");
     }
 
@@ -1199,14 +1197,10 @@ void Capabilities::build_plan() {
             it.degraded = "fentry (the cheapest kernel function hook) is not used; " + covered;
             it.why = "fentry: not used (" + why + "); " + covered;
         } else if (it.name == "hook.syscall_tracepoints") {
-            it.degraded =
-                capture == "raw_syscalls"
-                    ? "socket I/O is captured through the raw sys_enter/sys_exit tracepoints instead "
-                      "(more overhead)"
-                    : "no capture path: no spans can be produced";
+            it.degraded = "no capture path: no spans can be produced";
             it.why = "syscall tracepoints: not available (" + why + "); " + it.degraded;
         } else if (it.name == "hook.raw_tracepoints") {
-            it.degraded = capture == "syscall_tracepoints" ? "" : "no fallback capture path";
+            it.degraded = "";
             it.why =
                 it.degraded.empty() ? "" : "raw tracepoints: not available (" + why + "); " + it.degraded;
         } else if (it.name == "hook.uprobe") {

@@ -171,8 +171,7 @@ def test_live_consistency():
     assert caps.page_size == os.sysconf("SC_PAGE_SIZE")
     assert caps.kernel_version == caps["kernel.version"]["value"]
     assert caps["kernel.release"]["value"] == os.uname().release
-    expect_capture = ("syscall_tracepoints" if caps.syscall_tracepoints else
-                      "raw_syscalls" if caps.raw_tracepoints else "none")
+    expect_capture = "syscall_tracepoints" if caps.syscall_tracepoints else "none"
     assert caps.capture_path == expect_capture == caps["plan.capture"]["value"]
     expect_transport = "ringbuf" if caps.ringbuf else "perfbuf" if caps.perfbuf else "none"
     assert caps.transport == expect_transport == caps["plan.transport"]["value"]

@@ -185,7 +185,7 @@ TEST_CASE("64K pages round the default ring too", "[caps]") {
     CHECK(ops.ringbuf_sizes == std::vector<uint32_t>{65536});
 }
 
-TEST_CASE("no tracefs and mount refused: syscall tracepoints no, raw_syscalls plan", "[caps]") {
+TEST_CASE("no tracefs and mount refused: syscall tracepoints no, no capture plan", "[caps]") {
     MockKernelOps ops;
     ops.uname_info = {0, "5.15.0-91-generic", "x86_64"};
     ops.mount_err = EPERM;
@@ -204,10 +204,13 @@ TEST_CASE("no tracefs and mount refused: syscall tracepoints no, raw_syscalls pl
     CHECK_FALSE(ops.called("attach_tracepoint"));
     CHECK(item(caps, "kernel.tracefs").state == Tri::no);
 
+    // Raw tracepoints work, but no capture path is built on them: the plan says so.
     CHECK(s.raw_tracepoints == Tri::yes);
-    CHECK(s.capture_path == "raw_syscalls");
-    CHECK(item(caps, "plan.capture").value == "raw_syscalls");
-    CHECK(contains(tp.degraded, "raw"));
+    CHECK(s.capture_path == "none");
+    CHECK_FALSE(s.can_trace);
+    CHECK(item(caps, "plan.capture").value == "none");
+    CHECK(contains(item(caps, "plan.capture").reason, "no capture path built on them"));
+    CHECK(contains(tp.degraded, "no capture path"));
 
     // No kprobe PMU, no tracefs, config says so: a definitive no, with the config named.
     const CapItem &kp = item(caps, "hook.kprobe");
