@@ -1,6 +1,7 @@
 #include "common/tracefs.h"
 
 #include <cerrno>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <sys/mount.h>
@@ -12,9 +13,11 @@ namespace beyla {
 
 namespace {
 
-bool has_events(const std::string &dir) { return access((dir + "/events").c_str(), F_OK) == 0; }
+bool has_events(const std::string &dir) { return effective_access(dir + "/events", F_OK) == 0; }
 
 } // namespace
+
+int effective_access(const std::string &path, int mode) { return faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS); }
 
 TracefsResult find_tracefs(const std::string &sys_root, const std::string &proc_root, bool allow_mount) {
     TracefsResult r;
@@ -43,7 +46,7 @@ TracefsResult find_tracefs(const std::string &sys_root, const std::string &proc_
     // Mounted but closed to us (tracefs is root-only by default): mounting again won't help.
     for (const char *rel : {"/kernel/tracing", "/kernel/debug/tracing"}) {
         std::string p = sys_root + rel;
-        if (access(p.c_str(), F_OK) == 0 && access((p + "/events").c_str(), F_OK) != 0 && errno == EACCES) {
+        if (effective_access(p, F_OK) == 0 && effective_access(p + "/events", F_OK) != 0 && errno == EACCES) {
             r.reason = "tracefs at " + p + " is not accessible: " + errno_str(EACCES) +
                        " (needs root or CAP_DAC_READ_SEARCH)";
             return r;
