@@ -23,6 +23,16 @@ void SpanBuilder::add_str(const char *key, std::string &store, std::string_view 
     attrs_.push_back(beyla_attr{key, BEYLA_ATTR_STRING, store.c_str(), 0});
 }
 
+void SpanBuilder::add_addr(const char *key, AddrSlot &slot, const uint8_t addr[16], uint16_t family) {
+    if (!slot.valid || slot.family != family || memcmp(slot.addr, addr, sizeof(slot.addr)) != 0) {
+        memcpy(slot.addr, addr, sizeof(slot.addr));
+        slot.family = family;
+        slot.text = format_addr(addr, family);
+        slot.valid = true;
+    }
+    attrs_.push_back(beyla_attr{key, BEYLA_ATTR_STRING, slot.text.c_str(), 0});
+}
+
 void SpanBuilder::add_int(const char *key, int64_t v) {
     attrs_.push_back(beyla_attr{key, BEYLA_ATTR_INT, nullptr, v});
 }
@@ -39,9 +49,9 @@ const beyla_span &SpanBuilder::build(const SpanInput &in) {
         bool server = in.kind == BEYLA_SPAN_SERVER;
         const uint8_t *srv = server ? in.addr->laddr : in.addr->raddr;
         const uint8_t *cli = server ? in.addr->raddr : in.addr->laddr;
-        add_str("server.address", server_addr_, format_addr(srv, in.addr->family));
+        add_addr("server.address", server_addr_, srv, in.addr->family);
         add_int("server.port", server ? in.addr->lport : in.addr->rport);
-        add_str("client.address", client_addr_, format_addr(cli, in.addr->family));
+        add_addr("client.address", client_addr_, cli, in.addr->family);
         add_int("client.port", server ? in.addr->rport : in.addr->lport);
     }
     version_ = in.minor_version == 0 ? "1.0" : "1.1";
