@@ -17,7 +17,9 @@ bool has_events(const std::string &dir) { return effective_access(dir + "/events
 
 } // namespace
 
-int effective_access(const std::string &path, int mode) { return faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS); }
+int effective_access(const std::string &path, int mode) {
+    return faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS);
+}
 
 TracefsResult find_tracefs(const std::string &sys_root, const std::string &proc_root, bool allow_mount) {
     TracefsResult r;

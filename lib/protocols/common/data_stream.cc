@@ -17,7 +17,8 @@ DataStream::DataStream(size_t capacity) : cap_(capacity ? capacity : 1) {}
 
 bool DataStream::append(const DataChunk &chunk) {
     uint64_t captured = chunk.captured.size();
-    const uint64_t total = std::max<uint64_t>(chunk.total, captured);
+    captured = std::min(captured, kMaxChunkTotal);
+    const uint64_t total = std::min(std::max<uint64_t>(chunk.total, captured), kMaxChunkTotal);
     if (total == 0) return true;
 
     captured = std::min<uint64_t>(captured, cap_);

@@ -34,6 +34,9 @@ class DataStream {
     static constexpr size_t kDefaultCapacity = size_t{1} << 20;
     // Gap-only chunks hold no bytes, so the byte cap alone would not bound them.
     static constexpr size_t kMaxChunks = 16384;
+    // A syscall moves at most ~2 GiB (recvmmsg: a few times that); a larger count comes from
+    // a corrupt event and would wrap the stream positions, so it is clamped.
+    static constexpr uint64_t kMaxChunkTotal = uint64_t{1} << 36;
 
     explicit DataStream(size_t capacity = kDefaultCapacity);
 

@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""Writes the seed corpora in corpus/<target>/: real HTTP/1 exchanges, framed the way each
+target reads its input (see the comment at the top of each fuzz_*.cc)."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+REQS = [
+    b"GET /index.html?x=1 HTTP/1.1\r\nHost: a\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n",
+    b"POST /api/items HTTP/1.1\r\nHost: b\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"name\":\"x\"}\n",
+    b"PUT /up HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"HEAD / HTTP/1.0\r\n\r\n",
+    b"GET /ws HTTP/1.1\r\nHost: d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+]
+RESPS = [
+    b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello",
+    b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}",
+    b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n",
+    b"HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnot found",
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello",
+]
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def chunks(data, size, ctl=0):
+    out = b""
+    for i in range(0, len(data), size):
+        piece = data[i:i + size]
+        out += bytes([ctl, len(piece)]) + piece
+    return out
+
+
+def http1_parse():
+    for i, r in enumerate(REQS):
+        write("http1_parse", f"req{i}", bytes([0]) + chunks(r, 255 if i % 2 else 7))
+    for i, r in enumerate(RESPS):
+        write("http1_parse", f"resp{i}", bytes([1 | (2 if i == 3 else 0)]) + chunks(r, 255 if i % 2 else 11))
+    # A body of which only a prefix was captured: the gap is skipped by Content-Length.
+    write("http1_parse", "resp_gap",
+          bytes([1]) + bytes([0, 40]) + RESPS[0][:40] + bytes([1 | (4 << 1), 5]) + b"hello")
+
+
+def http1_stitcher():
+    # Server role: requests are ingress (ctl bit 0 = 0), responses egress (1).
+    for i, (q, r) in enumerate(zip(REQS, RESPS)):
+        write("http1_stitcher", f"pair{i}", bytes([1]) + chunks(q, 200) + chunks(r, 200, 1))
+    pipelined = bytes([1]) + chunks(REQS[0] + REQS[1], 255) + chunks(RESPS[0] + RESPS[1], 255, 1)
+    write("http1_stitcher", "pipelined", pipelined)
+    # Role unknown, set late; a client connection.
+    write("http1_stitcher", "late_role", bytes([0]) + chunks(REQS[0], 30) + bytes([0xff, 0xff]) + chunks(RESPS[0], 30, 1))
+    write("http1_stitcher", "client", bytes([2]) + chunks(REQS[1], 100, 1) + chunks(RESPS[1], 100, 0))
+
+
+def data_stream():
+    def append(data, gap=0):
+        return bytes([0, len(data)]) + data + struct.pack("<H", gap)
+    write("data_stream", "appends", bytes([3]) + append(REQS[0][:60]) + append(REQS[0][60:], 100) + bytes([1]) + struct.pack("<H", 70) + bytes([2, 5, 0, 0]))
+    write("data_stream", "small_cap", bytes([1]) + append(RESPS[0][:50]) + append(RESPS[0][50:]) + bytes([3]) + append(b"x" * 10, 5))
+    write("data_stream", "release", bytes([2]) + append(b"abc", 1000) + bytes([4]) + append(b"def"))
+
+
+CAPS = {
+    "kernel_release": (0, b"4.18.0-348.el8.x86_64"),
+    "os_release": (1, b'NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'),
+    "os_release_rhel": (1, b'NAME="Red Hat Enterprise Linux"\nID="rhel"\nID_LIKE="fedora"\nVERSION_ID="8.5"\n'),
+    "lockdown": (2, b"none [integrity] confidentiality\n"),
+    "cmdline": (3, b"BOOT_IMAGE=/vmlinuz-6.1.0 root=UUID=1 ro quiet lockdown=integrity\n"),
+    "status": (4, b"Name:\tcat\nUmask:\t0022\nState:\tR (running)\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\n"),
+    "limits": (5, b"Limit                     Soft Limit           Hard Limit           Units     \nMax locked memory         8388608              8388608              bytes     \nMax open files            1024                 524288               files     \n"),
+    "limits_unlimited": (5, b"Limit                     Soft Limit           Hard Limit           Units     \nMax locked memory         unlimited            unlimited            bytes     \n"),
+    "config": (6, b"#\n# Automatically generated file; DO NOT EDIT.\nCONFIG_BPF=y\nCONFIG_BPF_SYSCALL=y\n# CONFIG_BPF_JIT_ALWAYS_ON is not set\nCONFIG_HZ=250\nCONFIG_DEFAULT_HOSTNAME=\"(none)\"\n"),
+    "bytes": (7, struct.pack(">Q", 8 << 20)),
+}
+
+
+def caps_parsers():
+    for name, (sel, text) in CAPS.items():
+        write("caps_parsers", name, bytes([sel]) + text)
+
+
+# Raw events, laid out as bpf/socket_trace.h (little endian, x86_64/arm64).
+def header(typ, tgid, fd, sock, ts, ts_exit=None):
+    return struct.pack("<IIIiQQQ", typ, tgid, tgid, fd, ts, ts if ts_exit is None else ts_exit, sock)
+
+
+def sockaddr(lport=8080, rport=40000):
+    v4 = b"\0" * 10 + b"\xff\xff" + bytes([127, 0, 0, 1])
+    return v4 + v4 + struct.pack("<HHHH", lport, rport, 2, 0)
+
+
+def data_ev(tgid, fd, sock, direction, ts, payload, total=None, role=1):
+    total = len(payload) if total is None else total
+    return (header(1, tgid, fd, sock, ts, ts + 1000) + sockaddr() +
+            struct.pack("<QIBBBB", total, len(payload), direction, 1 if direction == 0 else 2, role, 0) +
+            b"nginx".ljust(16, b"\0") + payload)
+
+
+def conn_ev(typ, tgid, fd, sock, ts, role=1):
+    return header(typ, tgid, fd, sock, ts, ts + 100) + sockaddr() + struct.pack("<BB6x", role, 10) + b"nginx".ljust(16, b"\0")
+
+
+def proc_ev(typ, tgid, ts, filename=b""):
+    return header(typ, tgid, -1, 0, ts) + struct.pack("<II", 1, 0) + b"nginx".ljust(16, b"\0") + filename.ljust(256, b"\0")
+
+
+def records(*evs):
+    return b"".join(struct.pack("<H", len(e)) + e for e in evs)
+
+
+def event_decoder():
+    ts = 1_000_000
+    for i, (q, r) in enumerate(zip(REQS, RESPS)):
+        write("event_decoder", f"exchange{i}", bytes([0]) + records(
+            conn_ev(2, 100, 7, 0xabc, ts), data_ev(100, 7, 0xabc, 0, ts + 1000, q),
+            data_ev(100, 7, 0xabc, 1, ts + 5000, r), conn_ev(3, 100, 7, 0xabc, ts + 9000)))
+    # An fd reused by another socket, a truncated capture, exec/fork/exit.
+    write("event_decoder", "fd_reuse", bytes([1]) + records(
+        data_ev(100, 7, 1, 0, ts, REQS[0]), conn_ev(3, 100, 7, 1, ts + 10),
+        data_ev(100, 7, 2, 0, ts + 20, REQS[1]), data_ev(100, 7, 2, 1, ts + 30, RESPS[1])))
+    write("event_decoder", "truncated", bytes([2]) + records(
+        data_ev(100, 7, 3, 0, ts, REQS[0]), data_ev(100, 7, 3, 1, ts + 50, RESPS[0][:40], total=5000)))
+    write("event_decoder", "procs", bytes([0]) + records(
+        proc_ev(4, 200, ts, b"/usr/sbin/nginx"), proc_ev(6, 201, ts + 1), data_ev(201, 3, 9, 0, ts + 2, REQS[3]),
+        data_ev(201, 3, 9, 1, ts + 3, RESPS[3]), proc_ev(5, 201, ts + 4)))
+
+
+if __name__ == "__main__":
+    http1_parse()
+    http1_stitcher()
+    data_stream()
+    caps_parsers()
+    event_decoder()
