@@ -8,6 +8,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "compat.bpf.h"
 #include "sock.bpf.h"
@@ -29,6 +30,9 @@ const volatile __u32 payload_prefix = BEYLA_DEFAULT_PAYLOAD;
 /* Report every exec on the machine (user space matches executable globs), or only the
  * execs of traced processes. */
 const volatile bool report_all_execs = true;
+/* TLS library probes are loaded: socket I/O looks for an enclosing TLS call. Off, the
+ * verifier drops that lookup, so plain capture pays nothing for it. */
+const volatile bool tls_enabled = false;
 
 /* ---------------------------------------------------------------- user ABI */
 
@@ -165,6 +169,50 @@ struct {
 	__type(key, __u32);
 	__type(value, struct beyla_proc_event);
 } proc_scratch SEC(".maps");
+
+/* A thread inside a probed TLS read/write (key: pid_tgid). The nested socket syscall fills
+ * in the connection; the return probe emits the plaintext. */
+struct tls_call {
+	__u64 ts_enter;
+	__u64 ssl;       /* the library's session pointer (SSL *) */
+	__u64 buf;
+	__u64 out_len;   /* _ex variants: size_t * that receives the byte count; else 0 */
+	__u64 sock_id;   /* 0 until a nested syscall on a TCP socket ran */
+	struct beyla_sockaddr addr;
+	__s32 fd;
+	__u8 write;
+	__u8 _pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* The socket a TLS session last did I/O on: reads served from the library's own buffer
+ * make no syscall. Key: (tgid << 32) ^ SSL * would collide; the pointer is unique within a
+ * process and sessions of different processes share no address space, so key on both. */
+struct tls_sess_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 _pad;
+};
+
+struct tls_sess {
+	__u64 sock_id;
+	struct beyla_sockaddr addr;
+	__s32 fd;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct tls_sess_key);
+	__type(value, struct tls_sess);
+} tls_sessions SEC(".maps");
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -318,6 +366,16 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	__u64 captured = 0;
 	__u8 flags = 0;
 
+	/* Inside a probed TLS call: ciphertext. Tell the call which socket it is on. */
+	struct tls_call *tc = tls_enabled ? bpf_map_lookup_elem(&tls_calls, &id) : NULL;
+	if (tc) {
+		tc->fd = a.fd;
+		tc->sock_id = a.sock_id;
+		sock_addr((struct sock *)a.sk, &tc->addr);
+		flags |= BEYLA_DATA_F_ENCRYPTED;
+		prefix = 0;
+	}
+
 	if (kind == KIND_BUF) {
 		captured = bytes < prefix ? bytes : prefix;
 		if (copy_chunk(payload, 0, a.buf, captured)) {
@@ -363,7 +421,7 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			flags |= BEYLA_DATA_F_PARTIAL;
 	}
 	/* sendfile carries no payload by design: not a truncation. */
-	if (kind != KIND_SENDFILE && bytes > prefix)
+	if (kind != KIND_SENDFILE && !tc && bytes > prefix)
 		count(BEYLA_CNT_TRUNCATED);
 
 	fill_header(&ev->hdr, BEYLA_EV_DATA, id, a.fd, a.ts_enter, bpf_ktime_get_ns(), a.sock_id);
@@ -623,4 +681,124 @@ int on_proc_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	emit(ctx, ev, sizeof(*ev));
 	return 0;
+}
+
+/* ---------------------------------------------------------------- TLS libraries */
+
+/*
+ * OpenSSL (1.1 and 3.x, libssl.so.*), attached by user space to each library file found:
+ *   int SSL_read(SSL *s, void *buf, int num);      int SSL_write(SSL *s, const void *buf, int num);
+ *   int SSL_read_ex(SSL *s, void *buf, size_t num, size_t *readbytes);
+ *   int SSL_write_ex(SSL *s, const void *buf, size_t num, size_t *written);
+ * The _ex variants return 1 on success with the count in *readbytes / *written.
+ */
+static __always_inline int tls_enter(__u64 ssl, __u64 buf, __u64 out_len, __u8 write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	struct tls_call c = {};
+	c.ts_enter = bpf_ktime_get_ns();
+	c.ssl = ssl;
+	c.buf = buf;
+	c.out_len = out_len;
+	c.fd = -1;
+	c.write = write;
+	bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int tls_exit(void *ctx, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *p = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!p)
+		return 0;
+	struct tls_call c = *p;
+	bpf_map_delete_elem(&tls_calls, &id);
+	if (ret <= 0)
+		return 0;
+	__u64 bytes = ret;
+	if (c.out_len) {
+		if (bpf_probe_read_user(&bytes, sizeof(bytes), (const void *)c.out_len))
+			return 0;
+	}
+	if (bytes == 0)
+		return 0;
+
+	struct tls_sess_key k = {.ssl = c.ssl, .tgid = id >> 32};
+	if (c.sock_id) {
+		struct tls_sess sess = {.sock_id = c.sock_id, .addr = c.addr, .fd = c.fd};
+		bpf_map_update_elem(&tls_sessions, &k, &sess, BPF_ANY);
+	} else {
+		struct tls_sess *sess = bpf_map_lookup_elem(&tls_sessions, &k);
+		if (!sess)
+			return 0; /* no socket seen for this session yet: nothing to tie it to */
+		c.sock_id = sess->sock_id;
+		c.addr = sess->addr;
+		c.fd = sess->fd;
+	}
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct data_buf *s = bpf_map_lookup_elem(&data_scratch, &cpu);
+	if (!s)
+		return 0;
+	struct beyla_data_event *ev = (struct beyla_data_event *)s->b;
+	__u8 *payload = s->b + sizeof(struct beyla_data_event);
+	__u64 prefix = prefix_limit();
+	__u64 captured = bytes < prefix ? bytes : prefix;
+	__u8 flags = BEYLA_DATA_F_TLS;
+	if (bytes > prefix)
+		count(BEYLA_CNT_TRUNCATED);
+	if (copy_chunk(payload, 0, c.buf, captured)) {
+		count(BEYLA_CNT_READ_FAULT);
+		flags |= BEYLA_DATA_F_PARTIAL;
+		captured = 0;
+	}
+	fill_header(&ev->hdr, BEYLA_EV_DATA, id, c.fd, c.ts_enter, bpf_ktime_get_ns(), c.sock_id);
+	ev->addr = c.addr;
+	__u8 *role = bpf_map_lookup_elem(&sock_roles, &c.sock_id);
+	ev->role = role ? *role : BEYLA_ROLE_UNKNOWN;
+	ev->bytes = bytes;
+	if (captured > BEYLA_MAX_PAYLOAD)
+		captured = BEYLA_MAX_PAYLOAD;
+	ev->captured = captured;
+	ev->direction = c.write ? BEYLA_DIR_EGRESS : BEYLA_DIR_INGRESS;
+	ev->syscall = c.write ? BEYLA_SYS_TLS_WRITE : BEYLA_SYS_TLS_READ;
+	ev->flags = flags;
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, 0, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, 0, 1);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
+{
+	return tls_enter((__u64)ssl, (__u64)buf, (__u64)written, 1);
+}
+
+/* Shared by all four: the _ex ones return 1 and the count comes from out_len. */
+/* BPF_KPROBE/BPF_KRETPROBE only unpack pt_regs: the same for user probes. */
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_rw_exit, int ret)
+{
+	return tls_exit(ctx, ret);
 }

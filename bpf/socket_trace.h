@@ -54,6 +54,8 @@ enum beyla_syscall_id {
 	BEYLA_SYS_CLOSE,
 	BEYLA_SYS_RECVMMSG,
 	BEYLA_SYS_SENDMMSG,
+	BEYLA_SYS_TLS_READ,  /* plaintext returned by a TLS library's read (uretprobe) */
+	BEYLA_SYS_TLS_WRITE, /* plaintext passed to a TLS library's write (uretprobe) */
 };
 
 /* Kernel-side drop and pass counters, one per-CPU array slot each. */
@@ -107,6 +109,12 @@ struct beyla_data_event {
 /* recvmmsg/sendmmsg moved several messages: `bytes` is their total (of the first 8; PARTIAL
  * is set when there were more), the payload is a prefix of the first message only. */
 #define BEYLA_DATA_F_MULTI_MSG 0x2
+/* Plaintext from a TLS library probe: hdr.fd, sock_id and addr are those of the socket the
+ * library's nested read/write used (or last used for the same TLS session). */
+#define BEYLA_DATA_F_TLS 0x4
+/* A read/write made inside a probed TLS library call: ciphertext. `bytes` is true, no
+ * payload is copied (captured = 0), and it is not to be parsed. */
+#define BEYLA_DATA_F_ENCRYPTED 0x8
 
 struct beyla_conn_event {
 	struct beyla_event_header hdr;

@@ -62,6 +62,7 @@ BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *
         if (const char *p = BEYLA_OPTS_GET(opts, replay_path, nullptr)) o.replay_path = p;
         if (const char *p = BEYLA_OPTS_GET(opts, record_path, nullptr)) o.record_path = p;
         if (const char *p = BEYLA_OPTS_GET(opts, proc_root, nullptr)) o.proc_root = p;
+        o.capture_tls = BEYLA_OPTS_GET(opts, capture_tls, false);
         t->impl = std::make_unique<beyla::Tracer>(std::move(o));
         return 0;
     });

@@ -10,7 +10,7 @@ packages=(
   cmake g++ make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libfmt-dev
   catch2 pybind11-dev python3-dev
   # tests: real servers and clients
-  python3-pytest curl wrk hey nginx-light nodejs golang-go util-linux procps iproute2 libcap2-bin
+  python3-pytest curl wrk hey nginx-light nodejs golang-go util-linux procps iproute2 libcap2-bin openssl
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -69,7 +69,7 @@ class Tracer {
     Tracer(std::vector<int32_t> pids, std::vector<uint16_t> ports, std::vector<std::string> exe,
            std::string transport, uint32_t payload_prefix, uint32_t ring_size, bool url_query,
            std::optional<std::string> replay, std::optional<std::string> record, py::object on_span,
-           bool log)
+           bool log, bool tls)
         : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), on_span_(std::move(on_span)) {
         for (auto &g : exe_) globs_.push_back(g.c_str());
         beyla_tracer_opts o{};
@@ -90,6 +90,7 @@ class Tracer {
         o.payload_prefix = payload_prefix;
         o.ring_size = ring_size;
         o.capture_url_query = url_query;
+        o.capture_tls = tls;
         if (replay) replay_ = *replay, o.replay_path = replay_.c_str();
         if (record) record_ = *record, o.record_path = record_.c_str();
         t_ = beyla_tracer_new(&o);
@@ -228,12 +229,13 @@ Spans are dicts keyed like `beyla trace --format jsonl`. With on_span=callable t
 callable receives each span during poll()/spans(). The GIL is released while waiting.
 )doc")
         .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string, uint32_t,
-                      uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool>(),
+                      uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool,
+                      bool>(),
              py::kw_only(), py::arg("pids") = std::vector<int32_t>{}, py::arg("ports") = std::vector<uint16_t>{},
              py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
              py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
              py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
-             py::arg("log") = false)
+             py::arg("log") = false, py::arg("tls") = false)
         .def("start", &Tracer::start)
         .def("stop", &Tracer::stop)
         .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")

@@ -256,14 +256,18 @@ struct beyla_tracer_opts {
 	const char *record_path;
 	/* File roots for process discovery (tests); NULL = "/proc". */
 	const char *proc_root;
+	/* Decrypted HTTPS: uprobes on OpenSSL's libssl.so.* (SSL_read/SSL_write and the _ex
+	 * variants) of traced processes; such spans carry url.scheme "https". Off by default. */
+	bool capture_tls;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field proc_root
+#define beyla_tracer_opts__last_field capture_tls
 
 struct beyla_tracer;
 
 BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *opts);
-/* Loads and attaches the probes (or opens the replay). */
+/* Loads and attaches the probes (or opens the replay). -EALREADY when started before (a
+ * stopped tracer does not restart); -EPERM naming the missing capabilities. */
 BEYLA_API int beyla_tracer_start(struct beyla_tracer *tracer);
 /*
  * Waits up to timeout_ms (-1: forever, 0: no wait) for events, decodes them and calls
@@ -271,7 +275,8 @@ BEYLA_API int beyla_tracer_start(struct beyla_tracer *tracer);
  * delivered, or -errno. A replay that is fully consumed returns -ENODATA.
  */
 BEYLA_API int beyla_tracer_poll(struct beyla_tracer *tracer, int timeout_ms);
-/* Detaches the probes, drains what is left and delivers the last spans. Idempotent. */
+/* Detaches the probes, drains what is left and delivers the last spans. Idempotent, and 0
+ * on a tracer never started. A poll after stop delivers nothing new (0 or -ENODATA). */
 BEYLA_API int beyla_tracer_stop(struct beyla_tracer *tracer);
 /* Stops if needed and frees. NULL is accepted. */
 BEYLA_API void beyla_tracer_free(struct beyla_tracer *tracer);

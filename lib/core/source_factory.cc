@@ -15,6 +15,7 @@ std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg) {
     o.proc_root = cfg.proc_root;
     o.sys_root = cfg.sys_root;
     o.logger = cfg.logger;
+    o.tls = cfg.tls;
     return std::make_unique<BpfSource>(o);
 }
 

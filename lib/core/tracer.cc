@@ -27,6 +27,8 @@ struct ConnState {
     // Counters of `http` already added to the tracer's totals.
     uint64_t seen_errors = 0, seen_unmatched = 0;
     bool counted_non_http = false;
+    // Plaintext came from TLS probes: the socket's own bytes are ciphertext.
+    bool tls = false;
 };
 
 namespace {
@@ -104,6 +106,7 @@ void Tracer::start() {
         sc.proc_root = opts_.proc_root;
         sc.sys_root = opts_.sys_root;
         sc.logger = &opts_.logger;
+        sc.tls = opts_.capture_tls;
         check_privileges(opts_.proc_root);
         source_ = make_bpf_source(sc);
         source_->start();
@@ -140,11 +143,14 @@ int Tracer::poll(int timeout_ms) {
         memcpy(&h, data, sizeof(h));
         reorder_.push(data, size, h.ts_exit);
     };
+    // Measured before the drain: an event not read by this drain landed in its CPU's queue
+    // after that queue was read, so after this instant. Measuring after the drain instead
+    // would let a drain that was descheduled half-way release events a late one precedes.
+    uint64_t drain_start = mono_now_ns();
     int n = source_->poll(timeout_ms, fn);
     if (sort_batches_) {
-        // Events older than the window can no longer be overtaken by a late one.
-        uint64_t now = mono_now_ns();
-        uint64_t cutoff = stopped_ ? UINT64_MAX : (now > kReorderWindowNs ? now - kReorderWindowNs : 0);
+        uint64_t cutoff = stopped_ ? UINT64_MAX
+                                   : (drain_start > kReorderWindowNs ? drain_start - kReorderWindowNs : 0);
         reorder_.release(cutoff, [this](const void *d, size_t sz) { handle(d, sz); });
     }
     if (recorder_) recorder_->flush();
@@ -250,6 +256,27 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     c->last_seen = ev.hdr.ts_exit;
     c->last_tid[ev.direction] = ev.hdr.tid;
     if (!c->addr.family && ev.addr.family) c->addr = ev.addr;
+    if (ev.flags & BEYLA_DATA_F_ENCRYPTED) return; // its plaintext comes from the TLS probe
+    if (ev.flags & BEYLA_DATA_F_TLS) {
+        if (!c->tls) {
+            // Until now the socket's bytes (the handshake) went to the parser: start over
+            // with the plaintext, and take back what the ciphertext was counted as.
+            c->tls = true;
+            st_.parse_errors -= std::min(st_.parse_errors, c->seen_errors);
+            st_.unmatched -= std::min(st_.unmatched, c->seen_unmatched);
+            if (c->counted_non_http) {
+                c->counted_non_http = false;
+                st_.non_http -= std::min<uint64_t>(st_.non_http, 1);
+            }
+            // A role the parser inferred from ciphertext is not to be trusted.
+            c->http = http1::Connection(ev.role == BEYLA_ROLE_SERVER   ? http1::Role::kServer
+                                        : ev.role == BEYLA_ROLE_CLIENT ? http1::Role::kClient
+                                                                       : http1::Role::kUnknown);
+            c->seen_errors = c->seen_unmatched = 0;
+        }
+    } else if (c->tls) {
+        return; // ciphertext outside a probed call (handshake, shutdown)
+    }
     if (c->http.non_http()) return;
     protocols::DataChunk chunk;
     // Bytes read arrive when read() returns; bytes written leave from write()'s start.
@@ -298,6 +325,7 @@ void Tracer::deliver(ConnState &c) {
         in.method = r.req.method;
         in.path = r.req.path;
         in.query = r.req.query;
+        if (c.tls) in.scheme = "https";
         in.has_query = !r.req.query.empty();
         in.status = r.resp.status;
         in.minor_version = r.req.minor_version;

@@ -28,6 +28,8 @@ struct TracerOptions {
     uint32_t payload_prefix = BEYLA_DEFAULT_PAYLOAD;
     uint32_t ring_size = 0; // 0: the source's default
     bool capture_url_query = false;
+    // Decrypted TLS through uprobes on OpenSSL (libssl.so.*); spans get url.scheme=https.
+    bool capture_tls = false;
     std::string replay_path;
     std::string record_path;
     std::string proc_root = "/proc";

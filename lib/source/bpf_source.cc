@@ -7,6 +7,10 @@
 #include <map>
 #include <set>
 
+#include <fstream>
+#include <glob.h>
+#include <sys/stat.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
@@ -23,6 +27,7 @@ namespace beyla {
 struct BpfSource::Program {
     bpf_program *prog = nullptr;
     bool raw = false;     // raw tracepoint, attached by name
+    bool uprobe = false;  // TLS library probe, attached per library file
     std::string category; // tracepoint category ("syscalls")
     std::string name;     // tracepoint name ("sys_enter_read")
     std::string group;    // syscall the program belongs to ("read"); enter and exit go together
@@ -58,6 +63,27 @@ std::string syscall_group(const std::string &tp) {
              "at warn level)",
              errno_str(err));
     fail(err, "loading the BPF programs failed: {}", errno_str(err));
+}
+
+// OpenSSL entry points and the program for each; the return probe is shared.
+struct TlsFunc {
+    const char *symbol;
+    const char *entry_prog;
+    bool required; // SSL_read/SSL_write exist in every version; the _ex ones since 1.1.1
+};
+constexpr TlsFunc kOpensslFuncs[] = {
+    {"SSL_read", "ssl_read_enter", true},
+    {"SSL_write", "ssl_write_enter", true},
+    {"SSL_read_ex", "ssl_read_ex_enter", false},
+    {"SSL_write_ex", "ssl_write_ex_enter", false},
+};
+constexpr const char *kTlsReturnProg = "ssl_rw_exit";
+
+// A mapped file that is an OpenSSL libssl ("/usr/lib/x86_64-linux-gnu/libssl.so.3").
+bool is_libssl(const std::string &path) {
+    auto slash = path.rfind('/');
+    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    return base.rfind("libssl.so", 0) == 0;
 }
 
 } // namespace
@@ -158,18 +184,20 @@ void BpfSource::start() {
         // find_tracefs() takes a directory it may not search for an absent one.
         for (const char *rel : {"/kernel/tracing", "/kernel/debug"}) {
             std::string dir = opts_.sys_root + rel;
-            if (access(dir.c_str(), X_OK) != 0 && errno == EACCES)
-                fail(EACCES, "syscall tracepoints need tracefs, and {} is not accessible: {} (needs root)",
+            if (effective_access(dir, X_OK) != 0 && errno == EACCES)
+                fail(EACCES,
+                     "syscall tracepoints need tracefs, and {} is not accessible: {} (needs root or "
+                     "CAP_DAC_READ_SEARCH)",
                      dir, errno_str(EACCES));
         }
         fail(ENOENT, "syscall tracepoints need tracefs: {}", tfs.reason);
     }
     log().debug("{}", tfs.reason);
     // Unreadable tracepoint ids would otherwise look like a kernel without them.
-    if (access((tfs.path + "/events").c_str(), R_OK | X_OK) != 0) {
+    if (effective_access(tfs.path + "/events", R_OK | X_OK) != 0) {
         int err = errno;
         fail(err, "reading tracepoint ids under {}/events failed: {}{}", tfs.path, errno_str(err),
-             err == EACCES ? " (needs root)" : "");
+             err == EACCES ? " (needs root or CAP_DAC_READ_SEARCH)" : "");
     }
 
     try {
@@ -198,6 +226,7 @@ void BpfSource::load(const std::string &tracefs) {
     // Never more than half the ring, or a reader would only ever be woken by its timer.
     ro->wakeup_threshold = use_ringbuf_ ? std::min<uint64_t>(opts_.wakeup_bytes, buffer_bytes_ / 2) : 0;
     ro->report_all_execs = opts_.report_all_execs;
+    ro->tls_enabled = opts_.tls;
 
     bpf_map *events = skel_->maps.events;
     int err = 0;
@@ -238,6 +267,13 @@ void BpfSource::load(const std::string &tracefs) {
             p.tp_id = tracepoint_id(tracefs, p.category, p.name);
             auto [it, fresh] = group_ok.try_emplace(p.group, true);
             it->second = it->second && p.tp_id >= 0;
+        } else if (sec == "uprobe" || sec == "uretprobe") {
+            p.uprobe = true;
+            p.name = bpf_program__name(prog);
+            if (!opts_.tls) {
+                p.enabled = false;
+                bpf_program__set_autoload(prog, false);
+            }
         } else {
             fail(EINVAL, "BPF program section '{}' is not a tracepoint", sec);
         }
@@ -252,7 +288,7 @@ void BpfSource::load(const std::string &tracefs) {
     attached_.clear();
     skipped_.clear();
     for (auto &p : programs_) {
-        if (p.raw || group_ok[p.group]) continue;
+        if (p.raw || p.uprobe || group_ok[p.group]) continue;
         p.enabled = false;
         bpf_program__set_autoload(p.prog, false);
         skipped_.push_back(p.label());
@@ -282,7 +318,7 @@ void BpfSource::load(const std::string &tracefs) {
 
 void BpfSource::attach() {
     for (auto &p : programs_) {
-        if (!p.enabled) continue;
+        if (!p.enabled || p.uprobe) continue;
         bpf_link *link = nullptr;
         if (p.raw) {
             link = bpf_program__attach_raw_tracepoint(p.prog, p.name.c_str());
@@ -316,6 +352,96 @@ void BpfSource::attach() {
         links_.push_back(link);
         attached_.push_back(p.label());
     }
+    if (!opts_.tls) return;
+    // The system's libssl covers processes that load it later (dlopen, exec, fork, port
+    // pick-ups) without a rescan; processes selected so far may map other copies.
+    for (const char *pattern : {"/usr/lib/*-linux-gnu/libssl.so.*", "/lib/*-linux-gnu/libssl.so.*",
+                                "/usr/lib64/libssl.so.*", "/usr/lib/libssl.so.*"}) {
+        glob_t g{};
+        if (glob(pattern, 0, nullptr, &g) == 0)
+            for (size_t i = 0; i < g.gl_pathc; i++) attach_tls_library(g.gl_pathv[i]);
+        globfree(&g);
+    }
+    int map_fd = bpf_map__fd(skel_->maps.traced_pids);
+    uint32_t key = 0, next = 0;
+    std::vector<uint32_t> pids;
+    for (uint32_t *prev = nullptr; bpf_map_get_next_key(map_fd, prev, &next) == 0; prev = &key) {
+        pids.push_back(next);
+        key = next;
+    }
+    for (uint32_t tgid : pids) scan_tls_libraries(tgid);
+}
+
+void BpfSource::attach_tls_library(const std::string &path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return;
+    std::lock_guard lk(tls_mu_);
+    if (!tls_files_.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)}).second)
+        return;
+    bpf_program *ret_prog = bpf_object__find_program_by_name(skel_->obj, kTlsReturnProg);
+    int probed = 0;
+    for (const auto &f : kOpensslFuncs) {
+        bpf_program *entry = bpf_object__find_program_by_name(skel_->obj, f.entry_prog);
+        if (!entry || !ret_prog) break;
+        LIBBPF_OPTS(bpf_uprobe_opts, eo, .retprobe = false, .func_name = f.symbol);
+        bpf_link *in = bpf_program__attach_uprobe_opts(entry, -1, path.c_str(), 0, &eo);
+        if (!in) {
+            int err = errno;
+            if (f.required)
+                log().warn("TLS: probing {} in {} failed: {}", f.symbol, path, errno_str(err));
+            else
+                log().debug("TLS: {} not probed in {}: {}", f.symbol, path, errno_str(err));
+            continue;
+        }
+        LIBBPF_OPTS(bpf_uprobe_opts, ro, .retprobe = true, .func_name = f.symbol);
+        bpf_link *out = bpf_program__attach_uprobe_opts(ret_prog, -1, path.c_str(), 0, &ro);
+        if (!out) {
+            int err = errno;
+            bpf_link__destroy(in);
+            log().warn("TLS: probing the return of {} in {} failed: {}", f.symbol, path, errno_str(err));
+            continue;
+        }
+        tls_links_.push_back(in);
+        tls_links_.push_back(out);
+        probed++;
+    }
+    if (probed) {
+        tls_paths_.push_back(path);
+        log().info("TLS: OpenSSL {} probed ({} functions)", path, probed);
+    }
+}
+
+void BpfSource::scan_tls_libraries(uint32_t tgid) {
+    std::string base = fmt::format("{}/{}", opts_.proc_root, tgid);
+    std::ifstream maps(base + "/maps");
+    std::set<std::string> seen;
+    for (std::string line; std::getline(maps, line);) {
+        // "start-end perms offset dev inode   path": the path is the sixth field, may hold spaces.
+        size_t pos = 0;
+        for (int field = 0; field < 5 && pos != std::string::npos; field++) {
+            pos = line.find(' ', pos);
+            if (pos != std::string::npos) pos = line.find_first_not_of(' ', pos);
+        }
+        if (pos == std::string::npos || line[pos] != '/') continue;
+        std::string path = line.substr(pos);
+        if (path.ends_with(" (deleted)") || !is_libssl(path) || !seen.insert(path).second) continue;
+        // Through the process's root: its own mount namespace (containers) may differ.
+        std::string host_path = base + "/root" + path;
+        size_t before;
+        {
+            std::lock_guard lk(tls_mu_);
+            before = tls_paths_.size();
+        }
+        attach_tls_library(host_path);
+        std::lock_guard lk(tls_mu_);
+        if (tls_paths_.size() > before) tls_paths_.back() = path;
+        log().info("TLS: process {} maps OpenSSL {}", tgid, path);
+    }
+}
+
+std::vector<std::string> BpfSource::tls_libraries() const {
+    std::lock_guard lk(tls_mu_);
+    return tls_paths_;
 }
 
 void BpfSource::open_buffer() {
@@ -352,6 +478,11 @@ void BpfSource::open_buffer() {
 void BpfSource::stop() {
     for (bpf_link *l : links_) bpf_link__destroy(l);
     links_.clear();
+    {
+        std::lock_guard lk(tls_mu_);
+        for (bpf_link *l : tls_links_) bpf_link__destroy(l);
+        tls_links_.clear();
+    }
     if (started_) log().debug("BPF source stopped: probes detached");
     started_ = false;
 }
@@ -495,6 +626,7 @@ void BpfSource::trace_pid(uint32_t tgid, uint32_t flags) {
     }
     beyla_proc_info info{flags, 0};
     map_update(bpf_map__fd(skel_->maps.traced_pids), &tgid, &info, "traced process");
+    if (opts_.tls && started_) scan_tls_libraries(tgid);
 }
 
 void BpfSource::untrace_pid(uint32_t tgid) {
@@ -537,6 +669,11 @@ std::string BpfSource::describe() const {
     std::string s = fmt::format("{}, syscall tracepoints ({} attached", transport, attached_.size());
     if (!skipped_.empty()) s += fmt::format(", {} absent", skipped_.size());
     s += fmt::format("), payload prefix {} B", opts_.payload_prefix);
+    if (opts_.tls) {
+        std::lock_guard lk(tls_mu_);
+        s += fmt::format(", TLS uprobes on {} OpenSSL librar{}", tls_paths_.size(),
+                         tls_paths_.size() == 1 ? "y" : "ies");
+    }
     if (!started_) s += ", stopped";
     return s;
 }

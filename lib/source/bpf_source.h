@@ -8,6 +8,7 @@
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +51,9 @@ struct BpfSourceOptions {
     const Logger *logger = nullptr; // must outlive the source; nullptr: silent
     // Whether the kernel has BPF ring buffers; unset: probed at start().
     std::optional<bool> ringbuf_supported;
+    // Decrypted TLS: uprobes on the OpenSSL libraries (libssl.so.*) that traced processes
+    // map, and on the system's own. Off: those programs are not even loaded.
+    bool tls = false;
 };
 
 class BpfSource final : public EventSource {
@@ -84,6 +88,8 @@ class BpfSource final : public EventSource {
     // "syscalls/sys_enter_read", "raw:sched_process_fork"...: attached, and absent here.
     const std::vector<std::string> &attached() const { return attached_; }
     const std::vector<std::string> &skipped() const { return skipped_; }
+    // TLS libraries probed so far (paths as first found).
+    std::vector<std::string> tls_libraries() const;
 
   private:
     struct Program;
@@ -91,6 +97,8 @@ class BpfSource final : public EventSource {
     void load(const std::string &tracefs);
     void attach();
     void open_buffer();
+    void attach_tls_library(const std::string &path);
+    void scan_tls_libraries(uint32_t tgid);
     void teardown();
     void map_update(int map_fd, const void *key, const void *value, const char *what);
     void deliver(const void *data, size_t size);
@@ -117,6 +125,13 @@ class BpfSource final : public EventSource {
     mutable std::mutex pending_mu_;
     std::vector<std::pair<uint32_t, uint32_t>> pending_pids_;
     std::vector<uint16_t> pending_ports_;
+
+    // Probed TLS library files by (dev, inode): uprobes are per file, so one attachment
+    // covers every process mapping it.
+    mutable std::mutex tls_mu_;
+    std::set<std::pair<uint64_t, uint64_t>> tls_files_;
+    std::vector<std::string> tls_paths_;
+    std::vector<bpf_link *> tls_links_;
 
     // The poll() in progress: where the buffer callbacks deliver.
     const RawEventFn *cur_fn_ = nullptr;

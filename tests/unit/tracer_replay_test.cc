@@ -26,6 +26,7 @@ struct Captured {
     std::string server_addr;
     int64_t server_port = -1, client_port = -1;
     bool has_query = false;
+    std::string scheme;
 };
 
 std::string temp_path(const char *name) {
@@ -53,6 +54,7 @@ std::vector<Captured> replay(const std::vector<std::vector<uint8_t>> &events, be
             if (k == "server.port") c.server_port = s.attrs[i].num;
             if (k == "client.port") c.client_port = s.attrs[i].num;
             if (k == "url.query") c.has_query = true;
+            if (k == "url.scheme") c.scheme = s.attrs[i].str;
         }
         out.push_back(c);
     };
@@ -98,6 +100,61 @@ TEST_CASE("replay: a server request/response becomes one span", "[tracer][replay
     CHECK(st.connections == 1);
     CHECK(st.parse_errors == 0);
     CHECK(st.events == 4);
+}
+
+// A data event with extra flags and syscall (the TLS probes' and their nested syscalls').
+std::vector<uint8_t> flagged(std::vector<uint8_t> ev, uint8_t flags, uint8_t sys, bool drop_payload = false) {
+    auto *d = reinterpret_cast<beyla_data_event *>(ev.data());
+    d->flags = flags;
+    d->syscall = sys;
+    if (drop_payload) {
+        d->captured = 0;
+        ev.resize(sizeof(beyla_data_event));
+    }
+    return ev;
+}
+
+TEST_CASE("replay: TLS plaintext makes an https span; handshake and ciphertext are not parse errors",
+          "[tracer][replay][tls]") {
+    beyla_stats st{};
+    const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage-client-hello", 30);
+    const std::string cipher("\x17\x03\x03\x00\x40"
+                             "ciphertext-bytes-here....",
+                             30);
+    auto spans = replay({conn_event(BEYLA_EV_CONN_OPEN, 100, 7, 0xabc, 1000),
+                         // The handshake, outside any probed call: plain socket bytes.
+                         data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 1500, hello),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 1600, hello),
+                         // SSL_read: its nested read (ciphertext, no payload), then the plaintext.
+                         flagged(data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 2000, cipher),
+                                 BEYLA_DATA_F_ENCRYPTED, BEYLA_SYS_READ, true),
+                         flagged(data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 2100, kReq), BEYLA_DATA_F_TLS,
+                                 BEYLA_SYS_TLS_READ),
+                         flagged(data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 5000, cipher),
+                                 BEYLA_DATA_F_ENCRYPTED, BEYLA_SYS_WRITE, true),
+                         flagged(data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 5100, kResp), BEYLA_DATA_F_TLS,
+                                 BEYLA_SYS_TLS_WRITE),
+                         // close_notify after the last SSL_write: ciphertext outside a probed call.
+                         data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 6000, cipher),
+                         conn_event(BEYLA_EV_CONN_CLOSE, 100, 7, 0xabc, 9000)},
+                        &st);
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].method == "GET");
+    CHECK(spans[0].path == "/index.html");
+    CHECK(spans[0].status == 200);
+    CHECK(spans[0].kind == BEYLA_SPAN_SERVER);
+    CHECK(spans[0].scheme == "https");
+    CHECK(st.parse_errors == 0);
+    CHECK(st.non_http == 0);
+    CHECK(st.unmatched == 0);
+}
+
+TEST_CASE("replay: plain HTTP spans carry no url.scheme", "[tracer][replay][tls]") {
+    auto spans = replay({conn_event(BEYLA_EV_CONN_OPEN, 100, 7, 0xabc, 1000),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 2000, kReq),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 5000, kResp)});
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].scheme.empty());
 }
 
 TEST_CASE("replay: url.query only when enabled", "[tracer][replay]") {
