@@ -86,10 +86,9 @@ struct Writer {
 };
 
 // A recording preloaded into memory.
-class MemorySource final : public EventSource {
+class MemorySource final : public OfflineSource {
   public:
     MemorySource(const std::vector<uint8_t> &data, size_t per_poll) : data_(data), per_poll_(per_poll) {}
-    void start() override {}
     int poll(int, const RawEventFn &fn) override {
         int n = 0;
         while (static_cast<size_t>(n) < per_poll_ && pos_ + 4 <= data_.size()) {
@@ -105,12 +104,6 @@ class MemorySource final : public EventSource {
         }
         return n == 0 && pos_ + 4 > data_.size() ? -ENODATA : n;
     }
-    void stop() override {}
-    int fd() const override { return -1; }
-    SourceCounters counters() const override { return {}; }
-    void trace_pid(uint32_t, uint32_t) override {}
-    void untrace_pid(uint32_t) override {}
-    void trace_port(uint16_t) override {}
     std::string describe() const override { return "memory"; }
 
   private:

@@ -42,4 +42,17 @@ class EventSource {
     virtual std::string describe() const = 0; // e.g. "ringbuf 8 MiB, syscall tracepoints"
 };
 
+// A source whose events were selected before they reached us (a recording, a buffer in
+// memory): nothing to attach, no fd to wait on, and selection calls have nothing to do.
+class OfflineSource : public EventSource {
+  public:
+    void start() override {}
+    void stop() override {}
+    int fd() const override { return -1; }
+    SourceCounters counters() const override { return {}; }
+    void trace_pid(uint32_t, uint32_t) override {}
+    void untrace_pid(uint32_t) override {}
+    void trace_port(uint16_t) override {}
+};
+
 } // namespace beyla

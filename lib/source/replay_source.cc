@@ -76,6 +76,5 @@ int ReplaySource::poll(int, const RawEventFn &fn) {
     return n == 0 && eof_ ? -ENODATA : n;
 }
 
-void ReplaySource::stop() {}
 
 } // namespace beyla

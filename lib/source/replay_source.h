@@ -11,7 +11,7 @@
 
 namespace beyla {
 
-class ReplaySource : public EventSource {
+class ReplaySource : public OfflineSource {
   public:
     // events_per_poll bounds the work of one poll(), like a real buffer drain.
     explicit ReplaySource(std::string path, size_t events_per_poll = 4096);
@@ -19,13 +19,7 @@ class ReplaySource : public EventSource {
 
     void start() override;
     int poll(int timeout_ms, const RawEventFn &fn) override;
-    void stop() override;
-    int fd() const override { return -1; }
     SourceCounters counters() const override { return counters_; }
-    // Selection happened when the events were recorded; replays deliver everything.
-    void trace_pid(uint32_t, uint32_t) override {}
-    void untrace_pid(uint32_t) override {}
-    void trace_port(uint16_t) override {}
     std::string describe() const override { return "replay of " + path_; }
     int64_t mono_to_unix_ns() const { return header_.mono_to_unix_ns; }
     // Records that were cut short or oversized: counted, never a crash.

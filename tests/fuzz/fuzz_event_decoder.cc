@@ -22,10 +22,9 @@ using namespace beyla;
 
 namespace {
 
-class FuzzSource : public EventSource {
+class FuzzSource : public OfflineSource {
   public:
     FuzzSource(const uint8_t *data, size_t size) : in_(data, size) {}
-    void start() override {}
     int poll(int, const RawEventFn &fn) override {
         if (in_.empty()) return -ENODATA;
         int n = 0;
@@ -40,12 +39,6 @@ class FuzzSource : public EventSource {
         }
         return n;
     }
-    void stop() override {}
-    int fd() const override { return -1; }
-    SourceCounters counters() const override { return {}; }
-    void trace_pid(uint32_t, uint32_t) override {}
-    void untrace_pid(uint32_t) override {}
-    void trace_port(uint16_t) override {}
     std::string describe() const override { return "fuzz input"; }
 
   private:

@@ -21,11 +21,10 @@ using namespace beyla::test;
 namespace {
 
 // Hands out prepared events, a batch per poll, copied to aligned storage as the ring does.
-class VectorSource : public EventSource {
+class VectorSource : public OfflineSource {
   public:
     VectorSource(std::deque<std::vector<uint8_t>> *events, size_t per_poll)
         : ev_(events), per_poll_(per_poll) {}
-    void start() override {}
     int poll(int, const RawEventFn &fn) override {
         if (ev_->empty()) return -ENODATA;
         int n = 0;
@@ -38,12 +37,6 @@ class VectorSource : public EventSource {
         }
         return n;
     }
-    void stop() override {}
-    int fd() const override { return -1; }
-    SourceCounters counters() const override { return {}; }
-    void trace_pid(uint32_t, uint32_t) override {}
-    void untrace_pid(uint32_t) override {}
-    void trace_port(uint16_t) override {}
     std::string describe() const override { return "vector"; }
 
   private:
