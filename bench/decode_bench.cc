@@ -17,6 +17,7 @@
 #include "core/tracer.h"
 #include "source/event_source.h"
 #include "source/recording.h"
+#include "tests/unit/event_builder.h"
 
 namespace beyla {
 namespace {
@@ -33,17 +34,6 @@ double wall_s() {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-beyla_sockaddr loopback(uint16_t lport, uint16_t rport) {
-    beyla_sockaddr a{};
-    a.family = 2; // AF_INET, as v4-mapped v6 like the kernel side fills it
-    for (uint8_t *p : {a.laddr, a.raddr}) {
-        p[10] = p[11] = 0xff;
-        p[12] = 127, p[15] = 1;
-    }
-    a.lport = lport;
-    a.rport = rport;
-    return a;
-}
 
 struct Writer {
     RecordingWriter w;
@@ -57,7 +47,7 @@ struct Writer {
         ev.hdr.ts_enter = ts;
         ev.hdr.ts_exit = ts + 2000;
         ev.hdr.sock_id = sock;
-        ev.addr = loopback(8080, rport);
+        ev.addr = beyla::test::loopback(8080, rport);
         ev.bytes = bytes;
         ev.captured = static_cast<uint32_t>(payload.size());
         ev.direction = static_cast<uint8_t>(dir);
@@ -77,7 +67,7 @@ struct Writer {
         ev.hdr.ts_enter = ts;
         ev.hdr.ts_exit = ts + 100;
         ev.hdr.sock_id = sock;
-        ev.addr = loopback(8080, rport);
+        ev.addr = beyla::test::loopback(8080, rport);
         ev.role = BEYLA_ROLE_SERVER;
         ev.syscall = BEYLA_SYS_ACCEPT;
         memcpy(ev.comm, "nginx", 6);

@@ -11,26 +11,10 @@
 
 #include <beyla/beyla.h>
 
-namespace {
-
-std::string empty_recording() {
-    std::string path = "/tmp/beyla-capi-misuse-" + std::to_string(getpid()) + ".rec";
-    FILE *f = fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    struct {
-        char magic[8];
-        uint32_t version, reserved;
-        int64_t offset;
-    } h = {{'B', 'E', 'Y', 'L', 'A', 'R', 'E', 'C'}, 1, 0, 0};
-    fwrite(&h, sizeof(h), 1, f);
-    fclose(f);
-    return path;
-}
-
-} // namespace
+#include "recording_file.h"
 
 TEST_CASE("misuse: stop before start, start after stop, poll after stop", "[capi][misuse]") {
-    std::string rec = empty_recording();
+    std::string rec = write_recording("misuse.rec", {});
     beyla_tracer_opts o{};
     o.sz = sizeof(o);
     o.replay_path = rec.c_str();
@@ -50,7 +34,7 @@ TEST_CASE("misuse: stop before start, start after stop, poll after stop", "[capi
 }
 
 TEST_CASE("misuse: destroy a started tracer without stop", "[capi][misuse]") {
-    std::string rec = empty_recording();
+    std::string rec = write_recording("misuse.rec", {});
     beyla_tracer_opts o{};
     o.sz = sizeof(o);
     o.replay_path = rec.c_str();
@@ -62,7 +46,7 @@ TEST_CASE("misuse: destroy a started tracer without stop", "[capi][misuse]") {
 }
 
 TEST_CASE("misuse: output structs with NULL or too small sz", "[capi][misuse]") {
-    std::string rec = empty_recording();
+    std::string rec = write_recording("misuse.rec", {});
     beyla_tracer_opts o{};
     o.sz = sizeof(o);
     o.replay_path = rec.c_str();

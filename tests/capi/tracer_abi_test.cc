@@ -13,28 +13,9 @@
 #include <beyla/beyla.h>
 
 #include "../unit/event_builder.h"
+#include "recording_file.h"
 
 namespace {
-
-// Writes a recording in the documented format: header, then u32 length + event.
-std::string write_recording(const char *name, const std::vector<std::vector<uint8_t>> &events) {
-    std::string path = std::string("/tmp/beyla-capi-") + std::to_string(getpid()) + "-" + name;
-    FILE *f = fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    struct {
-        char magic[8];
-        uint32_t version, reserved;
-        int64_t offset;
-    } h = {{'B', 'E', 'Y', 'L', 'A', 'R', 'E', 'C'}, 1, 0, 0};
-    fwrite(&h, sizeof(h), 1, f);
-    for (auto &e : events) {
-        uint32_t len = static_cast<uint32_t>(e.size());
-        fwrite(&len, sizeof(len), 1, f);
-        fwrite(e.data(), 1, e.size(), f);
-    }
-    fclose(f);
-    return path;
-}
 
 std::vector<std::vector<uint8_t>> one_exchange(uint32_t pid, const char *path) {
     using namespace beyla::test;
