@@ -168,6 +168,7 @@ class Tracer {
         d["non_http"] = s.non_http;
         d["processes"] = s.processes;
         d["malformed"] = s.malformed;
+        d["incomplete"] = s.incomplete;
         return d;
     }
 

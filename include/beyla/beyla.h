@@ -295,14 +295,16 @@ struct beyla_stats {
 	uint64_t drop_read_fault;  /* payload the kernel could not read from user memory */
 	uint64_t drop_conn_limit;  /* connections refused by the connection table limit */
 	uint64_t truncated;        /* syscalls with more bytes than the payload prefix */
-	uint64_t unmatched;        /* requests with no response (or the reverse), closed or evicted */
+	uint64_t unmatched;        /* requests or responses left unpaired (not counted in incomplete) */
 	uint64_t connections;      /* connections seen */
 	uint64_t non_http;         /* connections given up as not HTTP */
 	uint64_t processes;        /* processes currently traced */
 	uint64_t malformed;        /* events that failed validation (recordings, corrupt data) */
+	uint64_t incomplete;       /* spans whose response a connection close cut short or preempted
+	                            * (attribute error.type: "response_incomplete" / "no_response") */
 	size_t : 0;
 };
-#define beyla_stats__last_field malformed
+#define beyla_stats__last_field incomplete
 
 BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
 

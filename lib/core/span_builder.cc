@@ -58,6 +58,7 @@ const beyla_span &SpanBuilder::build(const SpanInput &in) {
     attrs_.push_back(beyla_attr{"network.protocol.version", BEYLA_ATTR_STRING, version_.c_str(), 0});
     if (in.req_body >= 0) add_int("http.request.body.size", in.req_body);
     if (in.resp_body >= 0) add_int("http.response.body.size", in.resp_body);
+    if (in.error_type) attrs_.push_back(beyla_attr{"error.type", BEYLA_ATTR_STRING, in.error_type, 0});
     exe_.assign(in.exe.data(), in.exe.size());
 
     span_ = beyla_span{};

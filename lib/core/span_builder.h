@@ -30,6 +30,7 @@ struct SpanInput {
     int64_t req_body = -1;
     int64_t resp_body = -1;
     std::string_view scheme; // "" unless known (https over TLS probes)
+    const char *error_type = nullptr; // static string: the exchange failed at connection level
 };
 
 class SpanBuilder {

@@ -173,7 +173,7 @@ void Tracer::stop() {
     std::vector<ConnKey> keys;
     keys.reserve(conns_.size());
     for (auto &[k, c] : conns_) keys.push_back(k);
-    for (auto k : keys) close_conn(k, latest_ts_);
+    for (auto k : keys) close_conn(k, latest_ts_, false);
     if (recorder_) recorder_->flush();
 }
 
@@ -331,6 +331,8 @@ void Tracer::deliver(ConnState &c) {
         in.minor_version = r.req.minor_version;
         in.req_body = r.req.body_size;
         in.resp_body = r.resp.body_size;
+        in.error_type = r.error_type();
+        if (in.error_type) st_.incomplete++;
         const beyla_span &span = spans_.build(in);
         st_.spans++;
         delivered_++;
@@ -338,12 +340,15 @@ void Tracer::deliver(ConnState &c) {
     });
 }
 
-void Tracer::close_conn(ConnKey key, uint64_t ts) {
+void Tracer::close_conn(ConnKey key, uint64_t ts, bool closed) {
     auto it = conns_.find(key);
     if (it == conns_.end()) return;
     std::unique_ptr<ConnState> c = std::move(it->second);
     conns_.erase(it);
-    c->http.close(ts);
+    if (closed)
+        c->http.close(ts);
+    else
+        c->http.abandon(ts);
     deliver(*c);
 }
 
@@ -353,7 +358,7 @@ void Tracer::sweep(uint64_t now) {
     for (auto &[k, c] : conns_)
         if (now > c->last_seen && now - c->last_seen > opts_.conn_idle_ns) idle.push_back(k);
     for (auto k : idle) {
-        close_conn(k, now);
+        close_conn(k, now, false);
         st_.evicted++;
     }
 }
@@ -408,6 +413,7 @@ beyla_stats Tracer::stats() const {
     s.non_http = st_.non_http;
     s.processes = traced_.size();
     s.malformed = st_.malformed;
+    s.incomplete = st_.incomplete;
     return s;
 }
 

@@ -44,7 +44,7 @@ struct TracerOptions {
 
 struct TracerStats {
     uint64_t events = 0, bytes = 0, spans = 0, parse_errors = 0, malformed = 0;
-    uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, non_http = 0;
+    uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, non_http = 0, incomplete = 0;
     uint64_t evicted = 0;
 };
 
@@ -83,7 +83,9 @@ class Tracer {
     void on_conn_close(const beyla_event_header &hdr);
     void on_proc(const beyla_proc_event &ev);
     ConnState *conn_for(const beyla_event_header &hdr, const beyla_sockaddr &addr, int role);
-    void close_conn(ConnKey key, uint64_t ts);
+    // closed: the connection really ended (close, fd reuse, exit); false when the tracer
+    // only lets go of it (stop, idle eviction).
+    void close_conn(ConnKey key, uint64_t ts, bool closed = true);
     void deliver(ConnState &c);
     void sweep(uint64_t now_mono);
     void trace_process(uint32_t tgid);

@@ -82,9 +82,15 @@ def test_killed_mid_request_then_a_new_server(trace, procs):
     assert get(port2, "/s/202") == 202
     assert t.proc.poll() is None, "the tracer died with the traced process"
     spans = t.stop()
-    assert_matched(spans)
-    paths = sorted(s["url.path"] for s in spans)
-    assert paths == ["/s/201", "/s/202"], spans
+    # The request the killed server held is one failed span: no status, error.type set.
+    failed = [s for s in spans if "error.type" in s]
+    assert [(s["url.path"], s["error.type"]) for s in failed] == [("/hang", "no_response")], spans
+    assert "http.response.status_code" not in failed[0]
+    assert failed[0]["process.pid"] == srv.pid
+    ok = [s for s in spans if "error.type" not in s]
+    assert_matched(ok)
+    assert sorted(s["url.path"] for s in ok) == ["/s/201", "/s/202"], spans
+    assert t.stats.get("incomplete") == 1, t.stats
     assert t.stats.get("processes", 0) <= 1  # the killed one is no longer traced
 
 

@@ -152,7 +152,7 @@ TEST_CASE("http1 mutated streams never crash or invent messages", "[http1]") {
             // A flipped byte may alter a path; it can never produce more messages than sent.
             CHECK(r.req.type == MessageType::kRequest);
             CHECK(r.resp.type == MessageType::kResponse);
-            CHECK(r.resp.status >= 100);
+            CHECK((r.resp.status >= 100 || (r.resp.incomplete && r.resp.status == -1)));
         }
     }
 }

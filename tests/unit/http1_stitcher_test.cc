@@ -358,14 +358,54 @@ TEST_CASE("http1 unmatched messages are counted", "[http1]") {
         w.out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         CHECK(w.take().size() == 1);
     }
-    SECTION("requests left at close") {
+    SECTION("requests left at close are failed exchanges") {
         Wire w;
         w.in("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
         w.in("POST /c HTTP/1.1\r\nContent-Length: 100\r\n\r\npartial");
         w.out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-        w.conn.close(1);
-        CHECK(w.take().size() == 1);
-        CHECK(w.c().unmatched == 2); // /b queued, /c in progress
+        w.conn.close(5000);
+        auto recs = w.take();
+        REQUIRE(recs.size() == 2);
+        CHECK(recs[0].error_type() == nullptr);
+        CHECK(recs[1].req.path == "/b");
+        CHECK(recs[1].resp.status == -1);
+        CHECK(std::string(recs[1].error_type()) == "no_response");
+        CHECK(recs[1].ts_end() == 5000);
+        CHECK(w.c().incomplete == 1);
+        CHECK(w.c().unmatched == 1); // /c never fully arrived
+    }
+    SECTION("a response cut by the close keeps its status") {
+        Wire w;
+        w.in("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+        const uint64_t t_head = w.out("HTTP/1.1 200 OK\r\nContent-Length: 627\r\n\r\n<html>");
+        w.conn.close(9000);
+        auto recs = w.take();
+        REQUIRE(recs.size() == 2);
+        CHECK(recs[0].req.path == "/a");
+        CHECK(recs[0].resp.status == 200);
+        CHECK(recs[0].resp.body_size == 6);
+        CHECK(std::string(recs[0].error_type()) == "response_incomplete");
+        CHECK(recs[0].ts_end() == t_head + 5); // the last byte that did move
+        CHECK(std::string(recs[1].error_type()) == "no_response");
+        CHECK(w.c().incomplete == 2);
+        CHECK(w.c().unmatched == 0);
+    }
+    SECTION("client side: the server hung up before answering") {
+        Wire w(Role::kClient);
+        w.out("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+        w.conn.close(7000);
+        auto recs = w.take();
+        REQUIRE(recs.size() == 1);
+        CHECK(std::string(recs[0].error_type()) == "no_response");
+    }
+    SECTION("abandoned (tracer stop, eviction): unanswered requests are only counted") {
+        Wire w;
+        w.in("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+        w.out("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345");
+        w.conn.abandon(5000);
+        CHECK(w.take().empty());
+        CHECK(w.c().incomplete == 0);
+        CHECK(w.c().unmatched == 3); // /a and /b queued, the response to /a in progress
     }
     SECTION("queue bound") {
         ConnectionLimits lim;

@@ -174,10 +174,14 @@ TEST_CASE("replay: a reused fd never pairs one connection's request with another
                          data_event(100, 7, 0x2, BEYLA_DIR_INGRESS, 3000, "GET /second HTTP/1.1\r\n\r\n"),
                          data_event(100, 7, 0x2, BEYLA_DIR_EGRESS, 4000, kResp)},
                         &st);
-    REQUIRE(spans.size() == 1);
-    CHECK(spans[0].path == "/second");
+    REQUIRE(spans.size() == 2);
+    CHECK(spans[0].path == "/index.html"); // its connection ended unanswered
+    CHECK(spans[0].status == -1);
+    CHECK(spans[1].path == "/second");
+    CHECK(spans[1].status == 200);
     CHECK(st.connections == 2);
-    CHECK(st.unmatched >= 1);
+    CHECK(st.incomplete == 1);
+    CHECK(st.unmatched == 1); // the response alone on the second socket
 }
 
 TEST_CASE("replay: connections of different processes with the same fd stay apart", "[tracer][replay]") {
@@ -197,10 +201,13 @@ TEST_CASE("replay: connections of different processes with the same fd stay apar
 TEST_CASE("replay: a process exit closes its connections", "[tracer][replay]") {
     beyla_stats st{};
     auto spans = replay({data_event(100, 7, 0x1, BEYLA_DIR_INGRESS, 1000, kReq),
-                         proc_event(BEYLA_EV_PROC_EXIT, 100, 2000)},
+                         proc_event(BEYLA_EV_PROC_EXIT, 100, 9000)},
                         &st);
-    CHECK(spans.empty());
-    CHECK(st.unmatched == 1);
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].status == -1);
+    CHECK(spans[0].end > spans[0].start); // it ends at the exit
+    CHECK(st.incomplete == 1);
+    CHECK(st.unmatched == 0);
 }
 
 TEST_CASE("replay: malformed events are counted, not decoded", "[tracer][replay]") {

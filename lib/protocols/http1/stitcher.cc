@@ -165,7 +165,11 @@ void Connection::stop() {
     resp_state_.reset_frame();
 }
 
-void Connection::close(uint64_t ts) {
+void Connection::close(uint64_t ts) { finish(ts, true); }
+
+void Connection::abandon(uint64_t ts) { finish(ts, false); }
+
+void Connection::finish(uint64_t ts, bool closed) {
     if (closed_) return;
     if (!non_http_ && !upgraded_ && role_ != Role::kUnknown) {
         resp_state_.requests = &reqs_;
@@ -179,10 +183,33 @@ void Connection::close(uint64_t ts) {
             parse(MessageType::kRequest);
             parse(MessageType::kResponse);
         }
+        if (closed && !upgraded_) fail_unanswered(ts);
     }
     counters_.unmatched += req_state_.in_progress() + resp_state_.in_progress();
     closed_ = true;
     stop();
+}
+
+void Connection::fail_unanswered(uint64_t ts) {
+    // pair() left requests or responses, not both. The oldest request owns whatever
+    // response bytes the close cut; the rest got none.
+    bool first = true;
+    while (!reqs_.empty()) {
+        Message resp;
+        if (first && resp_state_.in_progress()) {
+            resp = std::move(resp_state_.msg); // head parsed: status known, body cut
+            resp_state_.reset_frame();
+        } else {
+            resp.type = MessageType::kResponse;
+        }
+        first = false;
+        resp.incomplete = true;
+        if (resp.ts_end == 0) resp.ts_end = ts;
+        done_.push_back(Record{std::move(reqs_.front()), std::move(resp)});
+        reqs_.pop_front();
+        counters_.records++;
+        counters_.incomplete++;
+    }
 }
 
 } // namespace beyla::http1

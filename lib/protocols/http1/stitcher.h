@@ -31,7 +31,8 @@ struct ConnectionCounters {
     uint64_t records = 0;        // request/response pairs produced
     uint64_t parse_errors = 0;   // bytes skipped because they did not frame
     uint64_t invalid_frames = 0; // times framing was lost
-    uint64_t unmatched = 0;      // responses without a request, requests unanswered at close
+    uint64_t unmatched = 0;      // responses without a request, requests abandoned unanswered
+    uint64_t incomplete = 0;     // records whose response the close cut or preempted
     uint64_t dropped = 0;        // messages dropped by the max_pending bound
     uint64_t interim = 0;        // 1xx responses skipped
     uint64_t overflow_bytes = 0; // captured bytes dropped by the stream cap
@@ -48,9 +49,15 @@ class Connection {
     void set_role(Role role);
     // Feeds one syscall's bytes. Chunks of each direction must come in order.
     void add(Direction dir, const DataChunk &chunk);
-    // The connection closed at ts: completes a response whose body runs until close and
-    // counts whatever is left unanswered. Later add() calls are ignored.
+    // The connection closed at ts: completes a response whose body runs until close.
+    // Requests still waiting become records too, their response marked incomplete (cut
+    // by the close, or never begun): a server that dies mid-request, or a client that
+    // hangs up before the answer, is a failed exchange the user wants to see. Later add()
+    // calls are ignored.
     void close(uint64_t ts);
+    // The tracer lets go of the connection (stop, idle eviction) while it may still be
+    // open: what is unanswered is only counted, since its answer may yet come.
+    void abandon(uint64_t ts);
 
     // Hands each completed record to fn, oldest first. fn must not drain this connection.
     template <class F> void drain(F &&fn) {
@@ -74,6 +81,7 @@ class Connection {
     uint64_t records() const { return counters_.records; }
     uint64_t parse_errors() const { return counters_.parse_errors; }
     uint64_t unmatched() const { return counters_.unmatched; }
+    uint64_t incomplete() const { return counters_.incomplete; }
 
   private:
     DataStream &stream(Direction d) { return streams_[static_cast<size_t>(d)]; }
@@ -90,6 +98,8 @@ class Connection {
     bool pair(); // true when the request stream was resumed and needs parsing again
     void check_non_http();
     void stop(); // drop all buffered state; further bytes are ignored
+    void finish(uint64_t ts, bool closed);
+    void fail_unanswered(uint64_t ts);
 
     ConnectionLimits limits_;
     Role role_;

@@ -126,6 +126,9 @@ struct Message {
     uint64_t ts_begin = 0;       // ts_begin of the chunk holding the first byte
     uint64_t ts_end = 0;         // ts_end of the chunk holding the last byte
     uint64_t header_bytes = 0;   // start line + header fields + empty line
+    // The connection closed before the message ended; on a response with status -1
+    // nothing of it was parsed (see Record::error_type).
+    bool incomplete = false;
 };
 
 // A request and the final response that answered it.
@@ -134,6 +137,12 @@ struct Record {
     Message resp;
     uint64_t ts_begin() const { return req.ts_begin; } // the span starts here
     uint64_t ts_end() const { return resp.ts_end; }    // and ends here
+    // Why the exchange failed at the connection level, or nullptr: the response was cut
+    // by the close, or none came before it. Low-cardinality values for OTel error.type.
+    const char *error_type() const {
+        if (!resp.incomplete) return nullptr;
+        return resp.status >= 0 ? "response_incomplete" : "no_response";
+    }
 };
 
 } // namespace beyla::http1
