@@ -26,7 +26,7 @@ const Event *proc_event(const Collector &col, uint32_t type, uint32_t tgid) {
 
 } // namespace
 
-TEST_CASE("a traced process' forked child is traced; its exec and exit are reported", "[kernel][process]") {
+TEST_CASE("a traced process' forked child is traced, its exec and exit are reported", "[kernel][process]") {
     KTEST_REQUIRE_BPF();
     BpfSource src(quiet());
     src.start();
@@ -100,7 +100,7 @@ TEST_CASE("a traced process' forked child is traced; its exec and exit are repor
     CHECK(src.is_traced(me));
 }
 
-TEST_CASE("children are not followed without FOLLOW_CHILDREN; execs of untraced processes are reported",
+TEST_CASE("children are not followed without FOLLOW_CHILDREN, execs of untraced processes are reported",
           "[kernel][process]") {
     KTEST_REQUIRE_BPF();
     BpfSource src(quiet()); // report_all_execs: on

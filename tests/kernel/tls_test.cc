@@ -31,7 +31,7 @@ t.join()
 
 } // namespace
 
-TEST_CASE("OpenSSL plaintext is captured on its socket; its ciphertext is flagged", "[kernel][tls]") {
+TEST_CASE("OpenSSL plaintext is captured on its socket, its ciphertext is flagged", "[kernel][tls]") {
     KTEST_REQUIRE_BPF();
     if (access("/usr/bin/python3", X_OK) != 0 || system("command -v openssl >/dev/null 2>&1") != 0) {
         WARN("skipped: needs /usr/bin/python3 and openssl");

@@ -215,7 +215,7 @@ TEST_CASE("tracer: destroyed with events in flight and connections open", "[hard
     delete r;
 }
 
-TEST_CASE("tracer: only decoded fields leave; url.query and headers are off by default",
+TEST_CASE("tracer: only decoded fields leave, url.query and headers are off by default",
           "[hardening][tracer]") {
     const std::set<std::string> allowed = {"http.request.method",
                                            "url.path",

@@ -114,7 +114,7 @@ std::vector<uint8_t> flagged(std::vector<uint8_t> ev, uint8_t flags, uint8_t sys
     return ev;
 }
 
-TEST_CASE("replay: TLS plaintext makes an https span; handshake and ciphertext are not parse errors",
+TEST_CASE("replay: TLS plaintext makes an https span, handshake and ciphertext are not parse errors",
           "[tracer][replay][tls]") {
     beyla_stats st{};
     const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage-client-hello", 30);
