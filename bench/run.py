@@ -253,8 +253,26 @@ def wrk(url, seconds, threads=2, conns=16):
     return rps, cmd
 
 
-def run_phase(args, ngx, instrumented, load, transport="ringbuf"):
-    """One phase: optional tracer, the load, and per-request costs measured around the load only."""
+class Floor:
+    """beyla_floor_bench in the background: empty programs on the tracer's hooks."""
+
+    def __init__(self, exe):
+        self.proc = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.proc.stdout.readline()
+        if "hooks attached" not in line:
+            self.proc.kill()
+            raise RuntimeError("floor did not attach: %s" % line.strip())
+        self.hooks = int(line.split()[1])
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(60)
+
+
+def run_phase(args, ngx, instrumented, load, transport="ringbuf", floor=False):
+    """One phase: optional tracer (or the floor), the load, and per-request costs measured around
+    the load only."""
+    fl = Floor(args.floor_exe) if floor else None
     tr = Tracer(args.cli, ngx.pid, args.tmp, transport) if instrumented else None
     ngx.flush_log()
     served0, full0 = ngx.log_lines()
@@ -267,7 +285,9 @@ def run_phase(args, ngx, instrumented, load, transport="ringbuf"):
     ngx.flush_log()
     served, full = ngx.log_lines()
     served, full = served - served0, full - full0
-    out = {"instrumented": instrumented, "served": served, "complete": full, "seconds": w1 - w0, "rps": served / (w1 - w0),
+    if fl:
+        fl.stop()
+    out = {"instrumented": instrumented, "floor": floor, "served": served, "complete": full, "seconds": w1 - w0, "rps": served / (w1 - w0),
            "server_us_per_req": (s1 - s0) / CLK_TCK * 1e6 / max(served, 1),
            "tracer_us_per_req": (t1 - t0) / CLK_TCK * 1e6 / max(served, 1)}
     out.update(res)
@@ -311,6 +331,53 @@ def saturation(args, ngx):
                 if inst else ""))
             phases.append(p)
     return phases
+
+
+def floor_cmp(args, ngx):
+    """U / F / I triples, F = empty programs on the same hooks: how much of the overhead the hooks
+    cost before any of the tracer's work, at the fixed rate (CPU, p99) and at saturation."""
+    out = {"fixed": [], "saturation": []}
+    for i in range(args.phases):
+        for mode in ("U", "F", "I"):
+            def load():
+                lat, errors, cmd = hey(ngx.url, args.rate, args.conns, args.seconds)
+                return {"p99_ms": pct(lat, 99), "errors": errors, "cmd": cmd}
+            p = run_phase(args, ngx, mode == "I", load, floor=mode == "F")
+            p["mode"] = mode
+            log("  floor fixed %s: %.0f req/s server %.2f us/req tracer %.2f us/req p99 %.2f ms" % (
+                mode, p["rps"], p["server_us_per_req"], p["tracer_us_per_req"], p["p99_ms"]))
+            out["fixed"].append(p)
+        for mode in ("U", "F", "I"):
+            def load():
+                rps, cmd = wrk(ngx.url, args.seconds)
+                return {"wrk_rps": rps, "cmd": cmd}
+            p = run_phase(args, ngx, mode == "I", load, floor=mode == "F")
+            p["mode"] = mode
+            log("  floor saturation %s: %.0f req/s server %.2f us/req" % (mode, p["rps"], p["server_us_per_req"]))
+            out["saturation"].append(p)
+    return out
+
+
+def summarize_floor(fl):
+    """Per triple: F and I against their own U; medians over triples."""
+    def by(phases, mode, key):
+        return [p[key] for p in phases if p["mode"] == mode]
+    fx, st = fl["fixed"], fl["saturation"]
+    su, sf, si = (by(fx, m, "server_us_per_req") for m in "UFI")
+    ti = by(fx, "I", "tracer_us_per_req")
+    pu, pf, pi = (by(fx, m, "p99_ms") for m in "UFI")
+    ru, rf, ri = (by(st, m, "rps") for m in "UFI")
+    n = range(len(su))
+    med = statistics.median
+    return {
+        "fixed_floor_us": med([sf[k] - su[k] for k in n]),
+        "fixed_inst_server_us": med([si[k] - su[k] for k in n]),
+        "fixed_inst_us": med([si[k] - su[k] + ti[k] for k in n]),
+        "p99_floor_ratio": med([pf[k] / pu[k] for k in n if pu[k]] or [float("nan")]),
+        "p99_inst_ratio": med([pi[k] / pu[k] for k in n if pu[k]] or [float("nan")]),
+        "sat_floor_ratio": med([rf[k] / ru[k] for k in n if ru[k]]),
+        "sat_inst_ratio": med([ri[k] / ru[k] for k in n if ru[k]]),
+    }
 
 
 def drops(p):
@@ -504,7 +571,7 @@ def machine():
             "loadavg": open("/proc/loadavg").read().split()[:3]}
 
 
-def table(args, m, s, ceil, dec, start, prof=None):
+def table(args, m, s, ceil, dec, start, prof=None, floor=None):
     cmd = "/usr/bin/python3 bench/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     L = []
     L.append("Machine: %s, %d CPUs, %s, kernel %s, %s; load average at start %s." % (
@@ -542,6 +609,15 @@ def table(args, m, s, ceil, dec, start, prof=None):
         top = ", ".join("%s %.0f" % (x["name"], x["ns_per_req"]) for x in prof["progs"][:5])
         row("BPF program time per request at saturation (ns, bpf_stats)", "", "", "%.0f (%s)" % (
             prof["ns_per_req"], top), "", True)
+    if floor:
+        f = summarize_floor(floor)
+        row("floor: server CPU per request added by empty programs on the same hooks, at %d req/s (µs)" % args.rate,
+            "", "", "+%.2f (tracing: +%.2f server, +%.2f with the tracer)" % (
+                f["fixed_floor_us"], f["fixed_inst_server_us"], f["fixed_inst_us"]), "", True)
+        row("floor: p99 latency at %d req/s, empty programs / tracing" % args.rate, "", "", "×%.3f / ×%.3f" % (
+            f["p99_floor_ratio"], f["p99_inst_ratio"]), "", True)
+        row("floor: throughput at saturation, empty programs / tracing", "", "", "×%.3f / ×%.3f" % (
+            f["sat_floor_ratio"], f["sat_inst_ratio"]), "", True)
     if ceil:
         for transport, steps in ceil.items():
             last = steps[-1]
@@ -582,7 +658,7 @@ def main():
     ap.add_argument("--ceiling-rates", default="10000,20000,30000", help="fixed rates tried before saturation")
     ap.add_argument("--ceiling-seconds", type=int, default=8)
     ap.add_argument("--exchanges", type=int, default=2000000, help="exchanges in the synthetic decode recording")
-    ap.add_argument("--only", default="fixed,saturation,probes,ceiling,decode,startup")
+    ap.add_argument("--only", default="fixed,saturation,floor,probes,ceiling,decode,startup")
     ap.add_argument("--json", help="also write every measurement to this file")
     args = ap.parse_args()
     if args.smoke:
@@ -593,6 +669,7 @@ def main():
     args.startup_runs = 1 if args.smoke else 5
     only = set(args.only.split(","))
     args.cli = os.path.join(args.build_dir, "examples", "beyla")
+    args.floor_exe = os.path.join(args.build_dir, "bench", "beyla_floor_bench")
     missing = [t for t in ("nginx", "wrk", "hey") if not shutil.which(t)]
     if os.geteuid() != 0 or missing or not os.path.exists(args.cli):
         print("bench: needs root, %s and %s" % (", ".join(missing) or "nginx/wrk/hey", args.cli), file=sys.stderr)
@@ -601,7 +678,7 @@ def main():
     log("bench: %s; kernel %s; %d CPUs" % (m["cpu"], m["kernel"], m["cpus"]))
     args.tmp = tempfile.mkdtemp(prefix="beyla-bench-")
     ngx = Nginx(args.tmp)
-    fixed = sat = ceil = dec = start = prof = None
+    fixed = sat = ceil = dec = start = prof = floor = None
     try:
         if "fixed" in only:
             log("fixed rate %d req/s, %d connections:" % (args.rate, args.conns))
@@ -609,6 +686,9 @@ def main():
         if "saturation" in only:
             log("saturation:")
             sat = saturation(args, ngx)
+        if "floor" in only:
+            log("floor (U/F/I):")
+            floor = floor_cmp(args, ngx)
         if "probes" in only:
             log("probe profile:")
             prof = probe_profile(args, ngx)
@@ -624,11 +704,12 @@ def main():
         dec = decode(args)
     s = summarize(fixed, sat) if (fixed or sat) else {"spans": 0, "served": 0, "complete": 0, "bad_body_size": 0,
                                                       "drops": {}}
-    print(table(args, m, s, ceil, dec, start, prof))
+    print(table(args, m, s, ceil, dec, start, prof, floor))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": m, "argv": sys.argv, "summary": s, "fixed": fixed, "saturation": sat,
-                       "ceiling": ceil, "decode": dec, "startup": start, "probes": prof}, f, indent=1, default=str)
+                       "ceiling": ceil, "decode": dec, "startup": start, "probes": prof,
+                       "floor": floor}, f, indent=1, default=str)
     if args.smoke:
         # The smoke run checks that it all works, not the targets: every request captured.
         return 0 if s["complete"] <= s["spans"] <= s["served"] and not s["bad_body_size"] else 1

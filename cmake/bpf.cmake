@@ -33,8 +33,13 @@ endif()
 
 add_custom_target(beyla_bpf_skeletons)
 
+# beyla_bpf_object(name [dir]): dir defaults to bpf/ (bench/ holds a bench-only object).
 function(beyla_bpf_object name)
-  set(src ${CMAKE_SOURCE_DIR}/bpf/${name}.bpf.c)
+  set(dir ${CMAKE_SOURCE_DIR}/bpf)
+  if(ARGC GREATER 1)
+    set(dir ${ARGV1})
+  endif()
+  set(src ${dir}/${name}.bpf.c)
   set(obj ${BEYLA_BPF_GEN_DIR}/${name}.bpf.o)
   set(skel ${BEYLA_BPF_GEN_DIR}/${name}.skel.h)
   file(GLOB bpf_headers ${CMAKE_SOURCE_DIR}/bpf/*.h)
