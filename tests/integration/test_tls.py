@@ -165,9 +165,9 @@ def test_tls_off_by_default_yields_no_spans_for_ciphertext(trace, procs, tmpdir_
 
 # Go's crypto/tls: linked into each executable, probed there (entry and RET uprobes).
 
-def go_tls_server(procs, tmpdir_path, cert):
+def go_tls_server(procs, tmpdir_path, cert, flags=()):
     """tests/integration/apps/go_server.go serving HTTPS (HTTP/1.1 only): (process, port)."""
-    server_bin = go_build("go_server.go", tmpdir_path)
+    server_bin = go_build("go_server.go", tmpdir_path, flags)
     port = free_port()
     srv = procs([server_bin, str(port), cert[0], cert[1]])
     wait_port(port, proc=srv)
@@ -184,8 +184,11 @@ def check_go_probed(t, exe_name, wait=0.0):
         time.sleep(0.05)
 
 
-def test_go_tls_server_and_curl(trace, procs, tmpdir_path, cert):
-    srv, port = go_tls_server(procs, tmpdir_path, cert)
+# A position-independent executable loads elsewhere than its link addresses: the probes
+# find the itab relative to the function.
+@pytest.mark.parametrize("buildmode", ["exe", "pie"])
+def test_go_tls_server_and_curl(trace, procs, tmpdir_path, cert, buildmode):
+    srv, port = go_tls_server(procs, tmpdir_path, cert, ["-buildmode=" + buildmode])
     t = trace("-v", "--tls", "--pid", str(srv.pid))
     check_go_probed(t, "go_server")
     base = "https://127.0.0.1:%d" % port
@@ -209,6 +212,18 @@ def test_go_tls_server_and_curl(trace, procs, tmpdir_path, cert):
     assert post["http.request.body.size"] == 2000 and post["http.response.body.size"] == 2000
     # The handshake and records went by read/write too: flagged, never parsed.
     assert t.stats["parse_errors"] == 0 and t.stats["malformed"] == 0, t.stats
+
+
+def test_stripped_go_binary_is_reported_not_probed(trace, procs, tmpdir_path, cert):
+    srv, port = go_tls_server(procs, tmpdir_path, cert, ["-ldflags=-s"])
+    t = trace("-v", "--tls", "--pid", str(srv.pid))
+    r = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:%d/hello" % port],
+                       capture_output=True, text=True, timeout=20)
+    assert r.stdout == "200"
+    spans = t.stop()
+    assert any(line.endswith("go_server: Go binary is stripped, crypto/tls not probed (process %d)" % srv.pid)
+               for line in t.stderr_lines), t.stderr_lines
+    assert spans == []  # its ciphertext never makes a span
 
 
 def test_go_tls_client_and_server(trace, procs, tmpdir_path, cert):
