@@ -68,9 +68,12 @@ static __always_inline int go_tls_enter(struct pt_regs *ctx, __u8 write)
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!is_traced(id >> 32))
 		return 0;
+	/* A read that faults loses the call: counted like a payload that could not be read. */
 	__u64 iface[2];
-	if (bpf_probe_read_user(iface, sizeof(iface), (const void *)ctx->ax))
+	if (bpf_probe_read_user(iface, sizeof(iface), (const void *)ctx->ax)) {
+		count(BEYLA_CNT_READ_FAULT);
 		return 0;
+	}
 	/* The cookie is the link-time distance from this function to the *net.TCPConn itab:
 	 * the same at run time, whatever the load address (PIE). The handler sees ip at the
 	 * probed instruction, the function's first. Another conn type (a wrapper, a unix
@@ -79,11 +82,12 @@ static __always_inline int go_tls_enter(struct pt_regs *ctx, __u8 write)
 	if (iface[0] != itab || !iface[1])
 		return 0;
 	__u64 netfd = 0;
-	if (bpf_probe_read_user(&netfd, sizeof(netfd), (const void *)iface[1]) || !netfd)
-		return 0;
 	__s64 sysfd = -1;
-	if (bpf_probe_read_user(&sysfd, sizeof(sysfd), (const void *)(netfd + GO_NETFD_SYSFD_OFFSET)))
+	if (bpf_probe_read_user(&netfd, sizeof(netfd), (const void *)iface[1]) || !netfd ||
+	    bpf_probe_read_user(&sysfd, sizeof(sysfd), (const void *)(netfd + GO_NETFD_SYSFD_OFFSET))) {
+		count(BEYLA_CNT_READ_FAULT);
 		return 0;
+	}
 	struct sock_ref ref = {};
 	if (!fd_to_tcp_sock(sysfd, &ref))
 		return 0;
