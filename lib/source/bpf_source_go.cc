@@ -65,10 +65,13 @@ void BpfSource::attach_go_executable(uint32_t tgid) {
         log().debug("TLS: {} (process {})", bin.reason, tgid);
         return;
     }
+    if (bin.status == tls::GoStatus::NoTls) {
+        log().info("TLS: {} (process {})", bin.reason, tgid);
+        return;
+    }
     if (bin.status != tls::GoStatus::Ok) {
-        // A Go program whose HTTPS will not be seen: the user should know why.
-        (bin.status == tls::GoStatus::Error ? log().warn("TLS: {} (process {})", bin.reason, tgid)
-                                            : log().info("TLS: {} (process {})", bin.reason, tgid));
+        // A Go program whose HTTPS will not be seen although TLS capture was asked for.
+        log().warn("TLS: {} (process {})", bin.reason, tgid);
         return;
     }
 
