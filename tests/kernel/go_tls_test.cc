@@ -73,7 +73,7 @@ int sh(const std::string &cmd) {
 
 } // namespace
 
-TEST_CASE("Go crypto/tls plaintext is captured on its socket; its ciphertext is flagged",
+TEST_CASE("Go crypto/tls plaintext is captured on its socket, its ciphertext is flagged",
           "[kernel][tls][go]") {
     KTEST_REQUIRE_BPF();
     if (sh("command -v go >/dev/null 2>&1") != 0 || sh("command -v openssl >/dev/null 2>&1") != 0) {
