@@ -331,6 +331,9 @@ static __always_inline __u64 copy_iov(__u8 *payload, __u64 iov, __u64 iovcnt, __
 	return off;
 }
 
+/* Go crypto/tls probes; go_tls_socket() for the syscall exit below. */
+#include "go_tls.bpf.h"
+
 /* ---------------------------------------------------------------- data */
 
 static __always_inline int enter_io(struct sys_enter_ctx *ctx, __u8 sys)
@@ -372,6 +375,9 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 		tc->fd = a.fd;
 		tc->sock_id = a.sock_id;
 		sock_addr((struct sock *)a.sk, &tc->addr);
+		flags |= BEYLA_DATA_F_ENCRYPTED;
+		prefix = 0;
+	} else if (go_tls_socket(a.sock_id)) {
 		flags |= BEYLA_DATA_F_ENCRYPTED;
 		prefix = 0;
 	}
@@ -421,7 +427,7 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			flags |= BEYLA_DATA_F_PARTIAL;
 	}
 	/* sendfile carries no payload by design: not a truncation. */
-	if (kind != KIND_SENDFILE && !tc && bytes > prefix)
+	if (kind != KIND_SENDFILE && !(flags & BEYLA_DATA_F_ENCRYPTED) && bytes > prefix)
 		count(BEYLA_CNT_TRUNCATED);
 
 	fill_header(&ev->hdr, BEYLA_EV_DATA, id, a.fd, a.ts_enter, bpf_ktime_get_ns(), a.sock_id);

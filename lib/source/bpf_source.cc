@@ -296,6 +296,7 @@ void BpfSource::load(const std::string &tracefs) {
                     p.group);
     }
 
+    go_tls_prepare();
     err = socket_trace_bpf__load(skel_);
     if (err) fail_load(-err);
 
@@ -412,6 +413,7 @@ void BpfSource::attach_tls_library(const std::string &path) {
 }
 
 void BpfSource::scan_tls_libraries(uint32_t tgid) {
+    attach_go_executable(tgid);
     std::string base = fmt::format("{}/{}", opts_.proc_root, tgid);
     std::ifstream maps(base + "/maps");
     std::set<std::string> seen;
@@ -504,6 +506,7 @@ void BpfSource::teardown() {
 
 void BpfSource::deliver(const void *data, size_t size) {
     if (cb_error_ || !cur_fn_) return;
+    if (opts_.tls) go_tls_on_event(data, size);
     try {
         (*cur_fn_)(data, event_true_size(data, size));
         handed_++;
@@ -673,6 +676,9 @@ std::string BpfSource::describe() const {
         std::lock_guard lk(tls_mu_);
         s += fmt::format(", TLS uprobes on {} OpenSSL librar{}", tls_paths_.size(),
                          tls_paths_.size() == 1 ? "y" : "ies");
+        if (!go_paths_.empty())
+            s += fmt::format(", Go crypto/tls in {} executable{}", go_paths_.size(),
+                             go_paths_.size() == 1 ? "" : "s");
     }
     if (!started_) s += ", stopped";
     return s;

@@ -90,6 +90,8 @@ class BpfSource final : public EventSource {
     const std::vector<std::string> &skipped() const { return skipped_; }
     // TLS libraries probed so far (paths as first found).
     std::vector<std::string> tls_libraries() const;
+    // Go executables whose crypto/tls is probed so far (bpf_source_go.cc).
+    std::vector<std::string> go_tls_executables() const;
 
   private:
     struct Program;
@@ -99,6 +101,11 @@ class BpfSource final : public EventSource {
     void open_buffer();
     void attach_tls_library(const std::string &path);
     void scan_tls_libraries(uint32_t tgid);
+    // Go crypto/tls, in bpf_source_go.cc: which programs this kernel can load (before
+    // load), the executable of a traced process, and the exec of a traced process.
+    void go_tls_prepare();
+    void attach_go_executable(uint32_t tgid);
+    void go_tls_on_event(const void *data, size_t size);
     void teardown();
     void map_update(int map_fd, const void *key, const void *value, const char *what);
     void deliver(const void *data, size_t size);
@@ -132,6 +139,11 @@ class BpfSource final : public EventSource {
     std::set<std::pair<uint64_t, uint64_t>> tls_files_;
     std::vector<std::string> tls_paths_;
     std::vector<bpf_link *> tls_links_;
+    // Executables looked at for Go crypto/tls (probed or not), by (dev, inode), and the
+    // ones probed. Their links are in tls_links_. Non-empty: why no Go executable is.
+    std::set<std::pair<uint64_t, uint64_t>> go_files_;
+    std::vector<std::string> go_paths_;
+    std::string go_tls_unavailable_;
 
     // The poll() in progress: where the buffer callbacks deliver.
     const RawEventFn *cur_fn_ = nullptr;

@@ -176,11 +176,11 @@ def keys(spans):
     return Counter(key(s) for s in spans)
 
 
-def go_build(src, tmpdir):
+def go_build(src, tmpdir, flags=()):
     """Builds a Go program from tests/integration/apps with the standard library only."""
     out = os.path.join(tmpdir, os.path.splitext(os.path.basename(src))[0])
     env = dict(os.environ, GO111MODULE="off", GOFLAGS="",
                GOCACHE=os.path.join(BUILD or tmpdir, "gocache"), GOPATH=os.path.join(BUILD or tmpdir, "gopath"))
-    subprocess.run(["go", "build", "-o", out, os.path.join(HERE, "apps", src)], check=True, env=env,
-                   timeout=600)
+    subprocess.run(["go", "build"] + list(flags) + ["-o", out, os.path.join(HERE, "apps", src)], check=True,
+                   env=env, timeout=600)
     return out

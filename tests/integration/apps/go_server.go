@@ -1,7 +1,9 @@
-// A net/http server for the integration tests: go_server PORT
+// A net/http server for the integration tests: go_server PORT [CERT KEY]
+// With a certificate it serves HTTPS, HTTP/1.1 only.
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log"
@@ -36,5 +38,11 @@ func main() {
 			w.(http.Flusher).Flush()
 		}
 	})
-	log.Fatal(http.ListenAndServe("127.0.0.1:"+os.Args[1], mux))
+	srv := &http.Server{Addr: "127.0.0.1:" + os.Args[1], Handler: mux}
+	if len(os.Args) > 3 {
+		// An empty map turns HTTP/2 off: ALPN offers http/1.1 only.
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		log.Fatal(srv.ListenAndServeTLS(os.Args[2], os.Args[3]))
+	}
+	log.Fatal(srv.ListenAndServe())
 }

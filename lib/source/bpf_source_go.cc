@@ -1,0 +1,136 @@
+// Go crypto/tls: uprobes on crypto/tls.(*Conn).Read and Write of the Go executables that
+// traced processes run (bpf/go_tls.bpf.h). Go links its TLS statically, so each
+// executable file is probed on its own, once per (dev, inode): uprobes are per file and
+// cover every process running it; traced_pids filters in the kernel.
+#include <cstring>
+
+#include <climits>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/error.h"
+#include "socket_trace.skel.h"
+#include "source/bpf_source.h"
+#include "tls/go_binary.h"
+
+namespace beyla {
+
+namespace {
+
+constexpr const char *kGoReadEntry = "go_tls_read_enter";
+constexpr const char *kGoWriteEntry = "go_tls_write_enter";
+constexpr const char *kGoReturn = "go_tls_ret";
+
+} // namespace
+
+void BpfSource::go_tls_prepare() {
+    if (!opts_.tls) return;
+    bpf_program *progs[] = {bpf_object__find_program_by_name(skel_->obj, kGoReadEntry),
+                            bpf_object__find_program_by_name(skel_->obj, kGoWriteEntry),
+                            bpf_object__find_program_by_name(skel_->obj, kGoReturn)};
+    if (!progs[0] || !progs[1] || !progs[2]) {
+        go_tls_unavailable_ = "the Go crypto/tls probes exist for x86-64 only";
+        return;
+    }
+    // The entry programs take the itab's distance from their cookie (5.15+): a kernel
+    // without the helper would refuse the whole object, OpenSSL's probes with it.
+    int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, nullptr);
+    if (r > 0) return;
+    go_tls_unavailable_ = r == 0 ? "this kernel has no bpf_get_attach_cookie (5.15+)"
+                                 : "probing for bpf_get_attach_cookie failed: " + errno_str(-r);
+    for (bpf_program *p : progs) bpf_program__set_autoload(p, false);
+    log().info("TLS: Go crypto/tls is not probed: {}", go_tls_unavailable_);
+}
+
+void BpfSource::attach_go_executable(uint32_t tgid) {
+    if (!opts_.tls || !skel_ || !go_tls_unavailable_.empty()) return;
+    // Through /proc: the process's own mount namespace may name the file differently, and
+    // the uprobe resolves the link to the file itself.
+    std::string exe = fmt::format("{}/{}/exe", opts_.proc_root, tgid);
+    struct stat st {};
+    if (stat(exe.c_str(), &st) != 0) return; // exited, or a kernel thread
+    char target[PATH_MAX];
+    ssize_t n = readlink(exe.c_str(), target, sizeof(target) - 1);
+    std::string shown = n > 0 ? std::string(target, static_cast<size_t>(n)) : exe;
+    {
+        std::lock_guard lk(tls_mu_);
+        if (!go_files_.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)}).second)
+            return;
+    }
+    tls::GoBinary bin = tls::inspect_go_binary(exe, shown);
+    if (bin.status == tls::GoStatus::NotGo) {
+        log().debug("TLS: {} (process {})", bin.reason, tgid);
+        return;
+    }
+    if (bin.status == tls::GoStatus::NoTls) {
+        log().info("TLS: {} (process {})", bin.reason, tgid);
+        return;
+    }
+    if (bin.status != tls::GoStatus::Ok) {
+        // A Go program whose HTTPS will not be seen although TLS capture was asked for.
+        log().warn("TLS: {} (process {})", bin.reason, tgid);
+        return;
+    }
+
+    bpf_program *ret_prog = bpf_object__find_program_by_name(skel_->obj, kGoReturn);
+    std::vector<bpf_link *> links;
+    int err = 0;
+    std::string where;
+    auto attach_at = [&](bpf_program *prog, uint64_t offset, uint64_t cookie, const char *what) {
+        if (err) return;
+        LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = cookie, .retprobe = false);
+        bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, exe.c_str(), offset, &o);
+        if (!l) {
+            err = errno;
+            where = fmt::format("{} at file offset {:#x}", what, offset);
+            return;
+        }
+        links.push_back(l);
+    };
+    size_t returns = 0;
+    for (auto [fn, prog, name] : {std::tuple{&bin.read, kGoReadEntry, "crypto/tls.(*Conn).Read"},
+                                  std::tuple{&bin.write, kGoWriteEntry, "crypto/tls.(*Conn).Write"}}) {
+        // Unsigned wrap-around on purpose: ip + cookie gives the itab back at run time.
+        attach_at(bpf_object__find_program_by_name(skel_->obj, prog), fn->offset,
+                  bin.tcp_conn_itab - fn->vaddr, name);
+        for (uint64_t off : fn->ret_offsets) attach_at(ret_prog, off, 0, name);
+        returns += fn->ret_offsets.size();
+    }
+    if (err) {
+        for (bpf_link *l : links) bpf_link__destroy(l);
+        log().warn("TLS: probing Go {} failed: {}: {}", shown, where, errno_str(err));
+        return;
+    }
+    {
+        std::lock_guard lk(tls_mu_);
+        tls_links_.insert(tls_links_.end(), links.begin(), links.end());
+        go_paths_.push_back(shown);
+    }
+    log().info("TLS: Go {} ({}) probed: crypto/tls.(*Conn).Read/Write, {} return points (process {})", shown,
+               bin.version, returns, tgid);
+}
+
+void BpfSource::go_tls_on_event(const void *data, size_t size) {
+    // A traced process that exec's keeps being traced by the kernel without user space
+    // selecting it again: its new executable is looked at here.
+    if (size < sizeof(beyla_event_header)) return;
+    beyla_event_header h;
+    memcpy(&h, data, sizeof(h));
+    if (h.type != BEYLA_EV_PROC_EXEC) return;
+    try {
+        if (is_traced(h.tgid)) attach_go_executable(h.tgid);
+    } catch (const std::exception &e) {
+        // Never through libbpf's C frames; the event itself is still delivered.
+        log().warn("TLS: looking at the executable of process {} failed: {}", h.tgid, e.what());
+    }
+}
+
+std::vector<std::string> BpfSource::go_tls_executables() const {
+    std::lock_guard lk(tls_mu_);
+    return go_paths_;
+}
+
+} // namespace beyla
