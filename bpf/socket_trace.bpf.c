@@ -802,3 +802,6 @@ int BPF_KRETPROBE(ssl_rw_exit, int ret)
 {
 	return tls_exit(ctx, ret);
 }
+
+#include "tls_libs.bpf.h"
+#include "lib_map.bpf.h"
