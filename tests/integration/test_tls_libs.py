@@ -146,3 +146,28 @@ def test_library_loaded_after_the_tracer_started(trace, procs, tmpdir_path, cert
     mine = os.path.join(libdir, "libssl.so.3")
     line = "TLS: process %d uses openssl-shared %s" % (cli.pid, mine)
     assert any(line in s for s in t.stderr_lines), t.stderr_lines
+
+
+def test_node_https_server_and_client(trace, procs, tmpdir_path, cert):
+    # Whichever OpenSSL node has: its own executable's (node.js builds) or libssl.so (Debian's).
+    if not shutil.which("node"):
+        pytest.skip("node is not installed")
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
+    port = free_port()
+    srv = procs(["node", os.path.join(here, "node_tls_server.js"), str(port), cert[0], cert[1]])
+    wait_port(port, proc=srv)
+    cli = procs(["node", os.path.join(here, "node_tls_client.js"), str(port)], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True)
+    t = trace("-v", "--tls", "--pid", str(srv.pid), "--pid", str(cli.pid))
+    out = release(cli)
+    spans = t.stop()
+    expected = Counter()
+    for line in out.splitlines():
+        m, p, st = line.split()
+        expected[(m, p, int(st))] += 1
+    assert sum(expected.values()) == 7
+    check_https(spans, expected, lambda sp: server_spans(sp, srv.pid), "node")
+    check_https(spans, expected, lambda sp: [s for s in client_spans(sp) if s["process.pid"] == cli.pid], "node")
+    chunked = [s for s in server_spans(spans) if s["url.path"] == "/chunked"][0]
+    assert chunked["http.response.body.size"] == len("part one,part two")
+    assert t.stats["parse_errors"] == 0 and t.stats["malformed"] == 0
