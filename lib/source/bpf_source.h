@@ -94,7 +94,7 @@ class BpfSource final : public EventSource {
     const std::vector<std::string> &skipped() const { return skipped_; }
     // TLS libraries probed so far: kind, path as first found, the traced processes seen
     // mapping each.
-    std::vector<tls::LibraryReport> tls_libraries() const;
+    std::vector<tls::LibraryReport> tls_libraries() const override;
 
   private:
     struct Program;

@@ -32,6 +32,17 @@ def check_https(spans, expected, kind_filter, exe=None):
             assert s["process.executable.name"].startswith(exe), s
 
 
+def tls_report(t):
+    """The CLI's closing list of probed TLS libraries: {(kind, path): set of pids}."""
+    out = {}
+    for line in t.stderr_lines:
+        if line.startswith("beyla: tls library "):
+            head, _, pids = line[len("beyla: tls library "):].partition(", processes:")
+            kind, path = head.rsplit(" (", 1)[0].split(" ", 1)
+            out[(kind, path)] = {int(p) for p in pids.split()}
+    return out
+
+
 def test_gnutls_cli_client(trace, procs, tmpdir_path, cert):
     if not shutil.which("gnutls-cli"):
         pytest.skip("gnutls-cli (gnutls-bin) is not installed")
@@ -51,6 +62,10 @@ def test_gnutls_cli_client(trace, procs, tmpdir_path, cert):
     assert t.stats["parse_errors"] == 0 and t.stats["malformed"] == 0
     assert any("TLS: process" in line and "gnutls" in line and "libgnutls.so" in line
                for line in t.stderr_lines), t.stderr_lines
+    report = tls_report(t)
+    gnutls = [pids for (kind, path), pids in report.items() if kind == "gnutls" and "libgnutls.so" in path]
+    assert gnutls and any(pids for pids in gnutls), report  # gnutls-cli, a child of the traced shell
+    assert any(srv.pid in pids for (kind, _), pids in report.items() if kind == "openssl-shared"), report
 
 
 def build_tls_client(tmpdir_path, name, *extra):
@@ -86,6 +101,7 @@ def test_openssl_linked_into_the_executable(trace, procs, tmpdir_path, cert):
     assert t.stats["parse_errors"] == 0 and t.stats["malformed"] == 0
     assert any("TLS: process %d uses openssl-static" % cli.pid in line and exe in line
                for line in t.stderr_lines), t.stderr_lines
+    assert cli.pid in tls_report(t)[("openssl-static", exe)]
 
 
 def test_executable_without_symbols_is_reported_not_probed(trace, procs, tmpdir_path, cert):
@@ -101,6 +117,7 @@ def test_executable_without_symbols_is_reported_not_probed(trace, procs, tmpdir_
     check_https(spans, Counter({("GET", "/s1", 200): 1}), lambda sp: server_spans(sp, srv.pid))
     assert client_spans(spans) == []
     assert any("has no symbol table" in line and exe in line for line in t.stderr_lines), t.stderr_lines
+    assert not any(path == exe for _, path in tls_report(t))
 
 
 PY_LATE_TLS_CLIENT = """
@@ -146,6 +163,7 @@ def test_library_loaded_after_the_tracer_started(trace, procs, tmpdir_path, cert
     mine = os.path.join(libdir, "libssl.so.3")
     line = "TLS: process %d uses openssl-shared %s" % (cli.pid, mine)
     assert any(line in s for s in t.stderr_lines), t.stderr_lines
+    assert cli.pid in tls_report(t)[("openssl-shared", mine)]
 
 
 def test_node_https_server_and_client(trace, procs, tmpdir_path, cert):
@@ -171,3 +189,5 @@ def test_node_https_server_and_client(trace, procs, tmpdir_path, cert):
     chunked = [s for s in server_spans(spans) if s["url.path"] == "/chunked"][0]
     assert chunked["http.response.body.size"] == len("part one,part two")
     assert t.stats["parse_errors"] == 0 and t.stats["malformed"] == 0
+    # One library for both, the executable's own OpenSSL or a libssl.so.
+    assert any({srv.pid, cli.pid} <= pids for pids in tls_report(t).values()), tls_report(t)
