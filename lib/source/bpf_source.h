@@ -146,6 +146,7 @@ class BpfSource final : public EventSource {
     // later, since the mapping may come after the event that announced it.
     struct TlsRescan {
         int done = 0;
+        bool more = false; // mapped again since the first look: one more delayed look
         std::chrono::steady_clock::time_point at;
     };
     std::map<uint32_t, TlsRescan> tls_rescans_;

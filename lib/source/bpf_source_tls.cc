@@ -165,7 +165,7 @@ bool BpfSource::tls_watch(const void *data, size_t size) {
     std::lock_guard lk(tls_mu_);
     auto it = tls_rescans_.find(h.tgid);
     if (it != tls_rescans_.end())
-        it->second = {}; // a new mapping: both looks again
+        it->second.more = it->second.more || it->second.done > 0; // at most one look per delay
     else if (tls_rescans_.size() < kMaxRescans)
         tls_rescans_.emplace(h.tgid, TlsRescan{});
     else
@@ -185,6 +185,10 @@ void BpfSource::run_tls_rescans() {
                 due.push_back(it->first);
                 r.done++;
                 r.at = now;
+            }
+            if (r.done >= 2 && r.more) {
+                r.done = 1;
+                r.more = false;
             }
             if (r.done >= 2)
                 it = tls_rescans_.erase(it);
