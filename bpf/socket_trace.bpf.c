@@ -214,6 +214,16 @@ struct {
 	__type(value, struct tls_sess);
 } tls_sessions SEC(".maps");
 
+/* The socket each thread last read outside a TLS call (key: pid_tgid). Libraries fed
+ * through memory BIOs (node) read the socket first and decrypt afterwards, with no
+ * socket I/O inside the call: a session first seen that way is tied to this socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tls_sess);
+} tls_last_read SEC(".maps");
+
 /* ---------------------------------------------------------------- helpers */
 
 static __always_inline void count(__u32 idx)
@@ -380,6 +390,10 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	} else if (go_tls_socket(a.sock_id)) {
 		flags |= BEYLA_DATA_F_ENCRYPTED;
 		prefix = 0;
+	} else if (tls_enabled && dir == BEYLA_DIR_INGRESS) {
+		struct tls_sess last = {.sock_id = a.sock_id, .fd = a.fd};
+		sock_addr((struct sock *)a.sk, &last.addr);
+		bpf_map_update_elem(&tls_last_read, &id, &last, BPF_ANY);
 	}
 
 	if (kind == KIND_BUF) {
@@ -738,8 +752,14 @@ static __always_inline int tls_exit(void *ctx, long ret)
 		bpf_map_update_elem(&tls_sessions, &k, &sess, BPF_ANY);
 	} else {
 		struct tls_sess *sess = bpf_map_lookup_elem(&tls_sessions, &k);
-		if (!sess)
-			return 0; /* no socket seen for this session yet: nothing to tie it to */
+		if (!sess) {
+			/* No socket I/O in any call of this session yet (a memory BIO): the
+			 * socket this thread last read, which carried its ciphertext. */
+			sess = bpf_map_lookup_elem(&tls_last_read, &id);
+			if (!sess)
+				return 0; /* nothing to tie it to */
+			bpf_map_update_elem(&tls_sessions, &k, sess, BPF_ANY);
+		}
 		c.sock_id = sess->sock_id;
 		c.addr = sess->addr;
 		c.fd = sess->fd;
@@ -808,3 +828,6 @@ int BPF_KRETPROBE(ssl_rw_exit, int ret)
 {
 	return tls_exit(ctx, ret);
 }
+
+#include "tls_libs.bpf.h"
+#include "lib_map.bpf.h"

@@ -26,6 +26,9 @@ enum beyla_event_type {
 	BEYLA_EV_PROC_EXEC = 4,  /* some process exec'd: user space decides whether to trace it */
 	BEYLA_EV_PROC_EXIT = 5,  /* a traced process exited */
 	BEYLA_EV_PROC_FORK = 6,  /* a traced process forked: the child is traced */
+	/* A traced process mapped a file executable (header only; fd = the mapped file):
+	 * consumed by the BPF source, which looks for TLS libraries loaded later. */
+	BEYLA_EV_LIB_MAP = 7,
 };
 
 enum beyla_direction {

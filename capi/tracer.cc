@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "beyla/beyla.h"
 #include "capi/guard.h"
@@ -12,6 +13,7 @@
 struct beyla_tracer {
     std::unique_ptr<beyla::Tracer> impl;
     std::string last_error;
+    std::vector<beyla::tls::LibraryReport> tls_view; // what beyla_tracer_tls_library() points into
 };
 
 using beyla::capi::guard;
@@ -124,6 +126,23 @@ BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *t, struct beyla_stat
     if (!t || !out) return -EINVAL;
     beyla_stats s = t->impl->stats();
     return beyla::copy_out(out, s);
+}
+
+BEYLA_API int beyla_tracer_tls_library(struct beyla_tracer *t, size_t idx, struct beyla_tls_library *out) {
+    if (!t || !out || out->sz < sizeof(size_t)) return -EINVAL;
+    return guard(&t->last_error, [&] {
+        t->tls_view = t->impl->tls_libraries();
+        if (idx >= t->tls_view.size()) return -ENOENT;
+        const auto &r = t->tls_view[idx];
+        beyla_tls_library l{};
+        l.sz = sizeof(l);
+        l.kind = beyla::tls::kind_name(r.kind);
+        l.path = r.path.c_str();
+        l.functions = static_cast<uint32_t>(r.functions);
+        l.pid_count = static_cast<uint32_t>(r.pids.size());
+        l.pids = r.pids.empty() ? nullptr : r.pids.data();
+        return beyla::copy_out(out, l);
+    });
 }
 
 // A span copy is one block: the struct, then the attributes, then the strings.

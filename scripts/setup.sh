@@ -12,6 +12,7 @@ packages=(
   catch2 pybind11-dev python3-dev
   # tests: real servers and clients
   python3-pytest curl wrk hey nginx-light nodejs golang-go util-linux procps iproute2 libcap2-bin openssl
+  gnutls-bin libssl-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -148,6 +148,27 @@ class Tracer {
 
     bool done() const { return done_; }
 
+    // [{"kind", "path", "functions", "pids"}] for each TLS library probed so far.
+    py::list tls_libraries() {
+        py::list out;
+        for (size_t i = 0;; i++) {
+            beyla_tls_library l{};
+            l.sz = sizeof(l);
+            int err = beyla_tracer_tls_library(t_, i, &l);
+            if (err == -ENOENT) break;
+            if (err) raise_errno(err, "tls_libraries");
+            py::dict d;
+            d["kind"] = l.kind;
+            d["path"] = l.path;
+            d["functions"] = l.functions;
+            py::list pids;
+            for (uint32_t j = 0; j < l.pid_count; j++) pids.append(l.pids[j]);
+            d["pids"] = pids;
+            out.append(d);
+        }
+        return out;
+    }
+
     py::dict stats() const {
         beyla_stats s{};
         s.sz = sizeof(s);
@@ -241,6 +262,8 @@ callable receives each span during poll()/spans(). The GIL is released while wai
         .def("stop", &Tracer::stop)
         .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")
         .def("stats", &Tracer::stats)
+        .def("tls_libraries", &Tracer::tls_libraries,
+             "TLS libraries probed so far (tls=True): kind, path, functions, pids.")
         .def(
             "spans",
             [](Tracer &t, double timeout) {

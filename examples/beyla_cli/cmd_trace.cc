@@ -67,7 +67,8 @@ void usage(FILE *f) {
             "  --payload N       bytes of payload copied per syscall (default 4096)\n"
             "  --ring-size N     event buffer bytes (rounded for the page size)\n"
             "  --url-query       include url.query (off by default: it may hold secrets)\n"
-            "  --tls             decrypted HTTPS through uprobes on OpenSSL (libssl.so.*)\n"
+            "  --tls             decrypted HTTPS through uprobes on TLS libraries (OpenSSL,\n"
+            "                    shared or in the executable; GnuTLS)\n"
             "  --record F        also write the raw events to F\n"
             "  --replay F        decode a recording instead of tracing the kernel\n"
             "  -v, --verbose     more log output (repeat for debug)\n");
@@ -228,6 +229,14 @@ int cmd_trace(int argc, char **argv) {
                 st.events, st.bytes, st.spans, st.connections, st.processes, st.drop_ring_full, st.drop_perf_lost,
                 st.drop_read_fault, st.drop_conn_limit, st.truncated, st.parse_errors, st.unmatched, st.non_http,
                 st.malformed, st.incomplete);
+    }
+    // Which TLS libraries were probed, and for which processes.
+    for (size_t i = 0;; i++) {
+        BEYLA_OPTS(beyla_tls_library, lib);
+        if (beyla_tracer_tls_library(t, i, &lib) != 0) break;
+        fprintf(stderr, "beyla: tls library %s %s (%u functions), processes:", lib.kind, lib.path, lib.functions);
+        for (uint32_t j = 0; j < lib.pid_count; j++) fprintf(stderr, " %u", lib.pids[j]);
+        fputc('\n', stderr);
     }
     beyla_tracer_free(t);
     if (output) fclose(ctx.out);

@@ -256,8 +256,11 @@ struct beyla_tracer_opts {
 	const char *record_path;
 	/* File roots for process discovery (tests); NULL = "/proc". */
 	const char *proc_root;
-	/* Decrypted HTTPS: uprobes on OpenSSL's libssl.so.* (SSL_read/SSL_write and the _ex
-	 * variants) of traced processes; such spans carry url.scheme "https". Off by default. */
+	/* Decrypted HTTPS: uprobes on the TLS libraries of traced processes: OpenSSL's
+	 * libssl.so.* (SSL_read/SSL_write and the _ex variants), OpenSSL or BoringSSL linked
+	 * into an executable with symbols, GnuTLS (gnutls_record_recv/send), also when loaded
+	 * later (dlopen); such spans carry url.scheme "https". Off by default.
+	 * beyla_tracer_tls_library() lists what was probed. */
 	bool capture_tls;
 	size_t : 0;
 };
@@ -307,6 +310,25 @@ struct beyla_stats {
 #define beyla_stats__last_field incomplete
 
 BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
+
+/* A TLS library the tracer probes (capture_tls). kind: "openssl-shared" (libssl.so.*),
+ * "openssl-static" (OpenSSL or BoringSSL linked into an executable), "gnutls" or "go" (Go's
+ * crypto/tls in a Go executable: functions counts Read and Write); path as
+ * the first process found mapping it sees it (or the system's copy). */
+struct beyla_tls_library {
+	size_t sz;
+	const char *kind;
+	const char *path;
+	uint32_t functions;   /* read/write entry points probed */
+	uint32_t pid_count;   /* traced processes seen using it (at most 4096 listed) */
+	const uint32_t *pids; /* pid_count of them, ascending */
+	size_t : 0;
+};
+#define beyla_tls_library__last_field pids
+
+/* The idx-th TLS library probed so far: 0, -ENOENT past the last one. Pointers stay valid
+ * until the next call on this tracer of this function, or beyla_tracer_free(). */
+BEYLA_API int beyla_tracer_tls_library(struct beyla_tracer *tracer, size_t idx, struct beyla_tls_library *out);
 
 #ifdef __cplusplus
 } /* extern "C" */

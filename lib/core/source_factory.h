@@ -16,7 +16,7 @@ struct SourceConfig {
     std::string proc_root = "/proc";
     std::string sys_root = "/sys";
     const Logger *logger = nullptr;
-    bool tls = false; // OpenSSL uprobes
+    bool tls = false; // TLS library uprobes
 };
 
 std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg);

@@ -28,7 +28,8 @@ struct TracerOptions {
     uint32_t payload_prefix = BEYLA_DEFAULT_PAYLOAD;
     uint32_t ring_size = 0; // 0: the source's default
     bool capture_url_query = false;
-    // Decrypted TLS through uprobes on OpenSSL (libssl.so.*); spans get url.scheme=https.
+    // Decrypted TLS through uprobes on TLS libraries (OpenSSL shared or linked in, GnuTLS);
+    // spans get url.scheme=https.
     bool capture_tls = false;
     std::string replay_path;
     std::string record_path;
@@ -61,6 +62,9 @@ class Tracer {
     int poll(int timeout_ms); // spans delivered, or -errno
     void stop();
     int fd() const { return source_ ? source_->fd() : -1; }
+    std::vector<tls::LibraryReport> tls_libraries() const {
+        return source_ ? source_->tls_libraries() : std::vector<tls::LibraryReport>{};
+    }
     bool started() const { return started_; }
     beyla_stats stats() const;
     size_t traced_processes() const { return traced_.size(); }

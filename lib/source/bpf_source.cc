@@ -65,27 +65,6 @@ std::string syscall_group(const std::string &tp) {
     fail(err, "loading the BPF programs failed: {}", errno_str(err));
 }
 
-// OpenSSL entry points and the program for each; the return probe is shared.
-struct TlsFunc {
-    const char *symbol;
-    const char *entry_prog;
-    bool required; // SSL_read/SSL_write exist in every version; the _ex ones since 1.1.1
-};
-constexpr TlsFunc kOpensslFuncs[] = {
-    {"SSL_read", "ssl_read_enter", true},
-    {"SSL_write", "ssl_write_enter", true},
-    {"SSL_read_ex", "ssl_read_ex_enter", false},
-    {"SSL_write_ex", "ssl_write_ex_enter", false},
-};
-constexpr const char *kTlsReturnProg = "ssl_rw_exit";
-
-// A mapped file that is an OpenSSL libssl ("/usr/lib/x86_64-linux-gnu/libssl.so.3").
-bool is_libssl(const std::string &path) {
-    auto slash = path.rfind('/');
-    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-    return base.rfind("libssl.so", 0) == 0;
-}
-
 } // namespace
 
 size_t event_true_size(const void *data, size_t size) {
@@ -265,6 +244,13 @@ void BpfSource::load(const std::string &tracefs) {
             p.name = rest.substr(slash + 1);
             p.group = syscall_group(p.name);
             p.tp_id = tracepoint_id(tracefs, p.category, p.name);
+            // "tls_*" tracepoint programs serve the TLS probes only.
+            if (!opts_.tls && std::string(bpf_program__name(prog)).rfind("tls_", 0) == 0) {
+                p.enabled = false;
+                bpf_program__set_autoload(prog, false);
+                programs_.push_back(std::move(p));
+                continue;
+            }
             auto [it, fresh] = group_ok.try_emplace(p.group, true);
             it->second = it->second && p.tp_id >= 0;
         } else if (sec == "uprobe" || sec == "uretprobe") {
@@ -288,7 +274,7 @@ void BpfSource::load(const std::string &tracefs) {
     attached_.clear();
     skipped_.clear();
     for (auto &p : programs_) {
-        if (p.raw || p.uprobe || group_ok[p.group]) continue;
+        if (p.raw || p.uprobe || !p.enabled || group_ok[p.group]) continue;
         p.enabled = false;
         bpf_program__set_autoload(p.prog, false);
         skipped_.push_back(p.label());
@@ -354,15 +340,7 @@ void BpfSource::attach() {
         attached_.push_back(p.label());
     }
     if (!opts_.tls) return;
-    // The system's libssl covers processes that load it later (dlopen, exec, fork, port
-    // pick-ups) without a rescan; processes selected so far may map other copies.
-    for (const char *pattern : {"/usr/lib/*-linux-gnu/libssl.so.*", "/lib/*-linux-gnu/libssl.so.*",
-                                "/usr/lib64/libssl.so.*", "/usr/lib/libssl.so.*"}) {
-        glob_t g{};
-        if (glob(pattern, 0, nullptr, &g) == 0)
-            for (size_t i = 0; i < g.gl_pathc; i++) attach_tls_library(g.gl_pathv[i]);
-        globfree(&g);
-    }
+    attach_system_tls_libraries();
     int map_fd = bpf_map__fd(skel_->maps.traced_pids);
     uint32_t key = 0, next = 0;
     std::vector<uint32_t> pids;
@@ -371,79 +349,6 @@ void BpfSource::attach() {
         key = next;
     }
     for (uint32_t tgid : pids) scan_tls_libraries(tgid);
-}
-
-void BpfSource::attach_tls_library(const std::string &path) {
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0) return;
-    std::lock_guard lk(tls_mu_);
-    if (!tls_files_.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)}).second)
-        return;
-    bpf_program *ret_prog = bpf_object__find_program_by_name(skel_->obj, kTlsReturnProg);
-    int probed = 0;
-    for (const auto &f : kOpensslFuncs) {
-        bpf_program *entry = bpf_object__find_program_by_name(skel_->obj, f.entry_prog);
-        if (!entry || !ret_prog) break;
-        LIBBPF_OPTS(bpf_uprobe_opts, eo, .retprobe = false, .func_name = f.symbol);
-        bpf_link *in = bpf_program__attach_uprobe_opts(entry, -1, path.c_str(), 0, &eo);
-        if (!in) {
-            int err = errno;
-            if (f.required)
-                log().warn("TLS: probing {} in {} failed: {}", f.symbol, path, errno_str(err));
-            else
-                log().debug("TLS: {} not probed in {}: {}", f.symbol, path, errno_str(err));
-            continue;
-        }
-        LIBBPF_OPTS(bpf_uprobe_opts, ro, .retprobe = true, .func_name = f.symbol);
-        bpf_link *out = bpf_program__attach_uprobe_opts(ret_prog, -1, path.c_str(), 0, &ro);
-        if (!out) {
-            int err = errno;
-            bpf_link__destroy(in);
-            log().warn("TLS: probing the return of {} in {} failed: {}", f.symbol, path, errno_str(err));
-            continue;
-        }
-        tls_links_.push_back(in);
-        tls_links_.push_back(out);
-        probed++;
-    }
-    if (probed) {
-        tls_paths_.push_back(path);
-        log().info("TLS: OpenSSL {} probed ({} functions)", path, probed);
-    }
-}
-
-void BpfSource::scan_tls_libraries(uint32_t tgid) {
-    attach_go_executable(tgid);
-    std::string base = fmt::format("{}/{}", opts_.proc_root, tgid);
-    std::ifstream maps(base + "/maps");
-    std::set<std::string> seen;
-    for (std::string line; std::getline(maps, line);) {
-        // "start-end perms offset dev inode   path": the path is the sixth field, may hold spaces.
-        size_t pos = 0;
-        for (int field = 0; field < 5 && pos != std::string::npos; field++) {
-            pos = line.find(' ', pos);
-            if (pos != std::string::npos) pos = line.find_first_not_of(' ', pos);
-        }
-        if (pos == std::string::npos || line[pos] != '/') continue;
-        std::string path = line.substr(pos);
-        if (path.ends_with(" (deleted)") || !is_libssl(path) || !seen.insert(path).second) continue;
-        // Through the process's root: its own mount namespace (containers) may differ.
-        std::string host_path = base + "/root" + path;
-        size_t before;
-        {
-            std::lock_guard lk(tls_mu_);
-            before = tls_paths_.size();
-        }
-        attach_tls_library(host_path);
-        std::lock_guard lk(tls_mu_);
-        if (tls_paths_.size() > before) tls_paths_.back() = path;
-        log().info("TLS: process {} maps OpenSSL {}", tgid, path);
-    }
-}
-
-std::vector<std::string> BpfSource::tls_libraries() const {
-    std::lock_guard lk(tls_mu_);
-    return tls_paths_;
 }
 
 void BpfSource::open_buffer() {
@@ -508,6 +413,7 @@ void BpfSource::deliver(const void *data, size_t size) {
     if (cb_error_ || !cur_fn_) return;
     if (opts_.tls) go_tls_on_event(data, size);
     try {
+        if (opts_.tls && tls_watch(data, size)) return;
         (*cur_fn_)(data, event_true_size(data, size));
         handed_++;
     } catch (...) {
@@ -580,6 +486,7 @@ int BpfSource::poll(int timeout_ms, const RawEventFn &fn) {
         // not lag behind a busy one's, or one connection's events come out of order.
         drain();
     }
+    if (opts_.tls) run_tls_rescans();
     return handed_;
 }
 
@@ -674,8 +581,14 @@ std::string BpfSource::describe() const {
     s += fmt::format("), payload prefix {} B", opts_.payload_prefix);
     if (opts_.tls) {
         std::lock_guard lk(tls_mu_);
-        s += fmt::format(", TLS uprobes on {} OpenSSL librar{}", tls_paths_.size(),
-                         tls_paths_.size() == 1 ? "y" : "ies");
+        s += fmt::format(", TLS uprobes on {} librar{}", tls_reports_.size(),
+                         tls_reports_.size() == 1 ? "y" : "ies");
+        const char *sep = " (";
+        for (const auto &r : tls_reports_) {
+            s += fmt::format("{}{} {}", sep, tls::kind_name(r.kind), r.path);
+            sep = "; ";
+        }
+        if (!tls_reports_.empty()) s += ")";
         if (!go_paths_.empty())
             s += fmt::format(", Go crypto/tls in {} executable{}", go_paths_.size(),
                              go_paths_.size() == 1 ? "" : "s");

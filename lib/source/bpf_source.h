@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -16,6 +18,7 @@
 #include "common/log.h"
 #include "socket_trace.h"
 #include "source/event_source.h"
+#include "tls/tls_library.h"
 
 struct socket_trace_bpf;
 struct ring_buffer;
@@ -51,8 +54,9 @@ struct BpfSourceOptions {
     const Logger *logger = nullptr; // must outlive the source; nullptr: silent
     // Whether the kernel has BPF ring buffers; unset: probed at start().
     std::optional<bool> ringbuf_supported;
-    // Decrypted TLS: uprobes on the OpenSSL libraries (libssl.so.*) that traced processes
-    // map, and on the system's own. Off: those programs are not even loaded.
+    // Decrypted TLS: uprobes on the TLS libraries (OpenSSL's libssl.so.*, GnuTLS, OpenSSL
+    // linked into an executable) that traced processes map, also later (dlopen), and on
+    // the system's own. Off: those programs are not even loaded.
     bool tls = false;
 };
 
@@ -88,8 +92,9 @@ class BpfSource final : public EventSource {
     // "syscalls/sys_enter_read", "raw:sched_process_fork"...: attached, and absent here.
     const std::vector<std::string> &attached() const { return attached_; }
     const std::vector<std::string> &skipped() const { return skipped_; }
-    // TLS libraries probed so far (paths as first found).
-    std::vector<std::string> tls_libraries() const;
+    // TLS libraries probed so far: kind, path as first found, the traced processes seen
+    // mapping each.
+    std::vector<tls::LibraryReport> tls_libraries() const override;
     // Go executables whose crypto/tls is probed so far (bpf_source_go.cc).
     std::vector<std::string> go_tls_executables() const;
 
@@ -99,13 +104,18 @@ class BpfSource final : public EventSource {
     void load(const std::string &tracefs);
     void attach();
     void open_buffer();
-    void attach_tls_library(const std::string &path);
+    // TLS (bpf_source_tls.cc).
+    void attach_system_tls_libraries();
+    int attach_tls_file(const std::string &file, const std::string &shown, tls::Kind kind, uint32_t tgid);
+    void scan_tls_executable(uint32_t tgid);
     void scan_tls_libraries(uint32_t tgid);
     // Go crypto/tls, in bpf_source_go.cc: which programs this kernel can load (before
     // load), the executable of a traced process, and the exec of a traced process.
     void go_tls_prepare();
     void attach_go_executable(uint32_t tgid);
     void go_tls_on_event(const void *data, size_t size);
+    bool tls_watch(const void *data, size_t size); // true: the event was the source's own
+    void run_tls_rescans();
     void teardown();
     void map_update(int map_fd, const void *key, const void *value, const char *what);
     void deliver(const void *data, size_t size);
@@ -133,17 +143,25 @@ class BpfSource final : public EventSource {
     std::vector<std::pair<uint32_t, uint32_t>> pending_pids_;
     std::vector<uint16_t> pending_ports_;
 
-    // Probed TLS library files by (dev, inode): uprobes are per file, so one attachment
-    // covers every process mapping it.
+    // TLS library files looked at, by (dev, inode): uprobes are per file, so one attachment
+    // covers every process mapping it. Value: index in tls_reports_, -1 when not probed.
     mutable std::mutex tls_mu_;
-    std::set<std::pair<uint64_t, uint64_t>> tls_files_;
-    std::vector<std::string> tls_paths_;
+    std::map<std::pair<uint64_t, uint64_t>, int> tls_files_;
+    std::vector<tls::LibraryReport> tls_reports_;
     std::vector<bpf_link *> tls_links_;
     // Executables looked at for Go crypto/tls (probed or not), by (dev, inode), and the
     // ones probed. Their links are in tls_links_. Non-empty: why no Go executable is.
-    std::set<std::pair<uint64_t, uint64_t>> go_files_;
+    std::map<std::pair<uint64_t, uint64_t>, int> go_files_; // value: index in tls_reports_, -1 when not probed
     std::vector<std::string> go_paths_;
     std::string go_tls_unavailable_;
+    // Processes to look at again for libraries mapped later: once at once, and once more
+    // later, since the mapping may come after the event that announced it.
+    struct TlsRescan {
+        int done = 0;
+        bool more = false; // mapped again since the first look: one more delayed look
+        std::chrono::steady_clock::time_point at;
+    };
+    std::map<uint32_t, TlsRescan> tls_rescans_;
 
     // The poll() in progress: where the buffer callbacks deliver.
     const RawEventFn *cur_fn_ = nullptr;

@@ -2,6 +2,7 @@
 // traced processes run (bpf/go_tls.bpf.h). Go links its TLS statically, so each
 // executable file is probed on its own, once per (dev, inode): uprobes are per file and
 // cover every process running it; traced_pids filters in the kernel.
+#include <algorithm>
 #include <cstring>
 
 #include <climits>
@@ -55,10 +56,19 @@ void BpfSource::attach_go_executable(uint32_t tgid) {
     char target[PATH_MAX];
     ssize_t n = readlink(exe.c_str(), target, sizeof(target) - 1);
     std::string shown = n > 0 ? std::string(target, static_cast<size_t>(n)) : exe;
+    const std::pair<uint64_t, uint64_t> key{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
     {
         std::lock_guard lk(tls_mu_);
-        if (!go_files_.insert({static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)}).second)
+        auto [it, fresh] = go_files_.emplace(key, -1);
+        if (!fresh) {
+            // Probed already (one attachment per file): only the report learns the process.
+            if (it->second >= 0) {
+                auto &pids = tls_reports_[static_cast<size_t>(it->second)].pids;
+                auto at = std::lower_bound(pids.begin(), pids.end(), tgid);
+                if ((at == pids.end() || *at != tgid) && pids.size() < 4096) pids.insert(at, tgid);
+            }
             return;
+        }
     }
     tls::GoBinary bin = tls::inspect_go_binary(exe, shown);
     if (bin.status == tls::GoStatus::NotGo) {
@@ -108,6 +118,8 @@ void BpfSource::attach_go_executable(uint32_t tgid) {
         std::lock_guard lk(tls_mu_);
         tls_links_.insert(tls_links_.end(), links.begin(), links.end());
         go_paths_.push_back(shown);
+        go_files_[key] = static_cast<int>(tls_reports_.size());
+        tls_reports_.push_back({tls::Kind::Go, shown, 2, {tgid}});
     }
     log().info("TLS: Go {} ({}) probed: crypto/tls.(*Conn).Read/Write, {} return points (process {})", shown,
                bin.version, returns, tgid);

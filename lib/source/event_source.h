@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
+
+#include "tls/tls_library.h"
 
 namespace beyla {
 
@@ -40,6 +43,8 @@ class EventSource {
     // Processes that accept() on a socket bound to one of these local ports start being traced.
     virtual void trace_port(uint16_t port) = 0;
     virtual std::string describe() const = 0; // e.g. "ringbuf 8 MiB, syscall tracepoints"
+    // TLS libraries probed so far (sources that probe none: empty).
+    virtual std::vector<tls::LibraryReport> tls_libraries() const { return {}; }
 };
 
 // A source whose events were selected before they reached us (a recording, a buffer in

@@ -244,6 +244,13 @@ def test_go_tls_client_and_server(trace, procs, tmpdir_path, cert):
     assert keys(server_spans(spans, srv.pid)) == expected, spans
     cl = [s for s in client_spans(spans) if s["process.pid"] == cli.pid]
     assert keys(cl) == expected, spans
+    # The closing report lists both executables as kind "go", each with its process.
+    report = {}
+    for line in t.stderr_lines:
+        if line.startswith("beyla: tls library go "):
+            path, _, pids = line[len("beyla: tls library go "):].partition(", processes:")
+            report[os.path.basename(path.rsplit(" (", 1)[0])] = {int(p) for p in pids.split()}
+    assert report == {"go_server": {srv.pid}, "go_client": {cli.pid}}, t.stderr_lines
     for s in spans:
         assert s["url.scheme"] == "https", s
         assert s["server.address"] == "127.0.0.1" and s["server.port"] == port
