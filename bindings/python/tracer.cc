@@ -190,6 +190,7 @@ class Tracer {
         d["processes"] = s.processes;
         d["malformed"] = s.malformed;
         d["incomplete"] = s.incomplete;
+        d["tls_undecoded"] = s.tls_undecoded;
         return d;
     }
 

@@ -305,9 +305,11 @@ struct beyla_stats {
 	uint64_t malformed;        /* events that failed validation (recordings, corrupt data) */
 	uint64_t incomplete;       /* spans whose response a connection close cut short or preempted
 	                            * (attribute error.type: "response_incomplete" / "no_response") */
+	uint64_t tls_undecoded;    /* connections carrying TLS records with no probe giving their
+	                            * plaintext (capture_tls off, or a library not probed): skipped */
 	size_t : 0;
 };
-#define beyla_stats__last_field incomplete
+#define beyla_stats__last_field tls_undecoded
 
 BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
 

@@ -10,6 +10,7 @@
 #include "caps/parsers.h"
 #include "common/error.h"
 #include "core/source_factory.h"
+#include "protocols/tls/record.h"
 #include "protocols/http1/stitcher.h"
 #include "source/replay_source.h"
 
@@ -29,6 +30,8 @@ struct ConnState {
     bool counted_non_http = false;
     // Plaintext came from TLS probes: the socket's own bytes are ciphertext.
     bool tls = false;
+    // The socket's bytes are TLS records and no probe gives their plaintext: skipped.
+    bool undecoded = false;
 };
 
 namespace {
@@ -257,25 +260,36 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     c->last_tid[ev.direction] = ev.hdr.tid;
     if (!c->addr.family && ev.addr.family) c->addr = ev.addr;
     if (ev.flags & BEYLA_DATA_F_ENCRYPTED) return; // its plaintext comes from the TLS probe
+    // Until now the socket's bytes (ciphertext) went to the parser: start over, and take
+    // back what they were counted as. A role inferred from ciphertext is not to be trusted.
+    auto restart = [&] {
+        st_.parse_errors -= std::min(st_.parse_errors, c->seen_errors);
+        st_.unmatched -= std::min(st_.unmatched, c->seen_unmatched);
+        if (c->counted_non_http) {
+            c->counted_non_http = false;
+            st_.non_http -= std::min<uint64_t>(st_.non_http, 1);
+        }
+        c->http = http1::Connection(ev.role == BEYLA_ROLE_SERVER   ? http1::Role::kServer
+                                    : ev.role == BEYLA_ROLE_CLIENT ? http1::Role::kClient
+                                                                   : http1::Role::kUnknown);
+        c->seen_errors = c->seen_unmatched = 0;
+    };
     if (ev.flags & BEYLA_DATA_F_TLS) {
         if (!c->tls) {
-            // Until now the socket's bytes (the handshake) went to the parser: start over
-            // with the plaintext, and take back what the ciphertext was counted as.
             c->tls = true;
-            st_.parse_errors -= std::min(st_.parse_errors, c->seen_errors);
-            st_.unmatched -= std::min(st_.unmatched, c->seen_unmatched);
-            if (c->counted_non_http) {
-                c->counted_non_http = false;
-                st_.non_http -= std::min<uint64_t>(st_.non_http, 1);
+            if (c->undecoded) {
+                c->undecoded = false;
+                st_.tls_undecoded -= std::min<uint64_t>(st_.tls_undecoded, 1);
             }
-            // A role the parser inferred from ciphertext is not to be trusted.
-            c->http = http1::Connection(ev.role == BEYLA_ROLE_SERVER   ? http1::Role::kServer
-                                        : ev.role == BEYLA_ROLE_CLIENT ? http1::Role::kClient
-                                                                       : http1::Role::kUnknown);
-            c->seen_errors = c->seen_unmatched = 0;
+            restart();
         }
-    } else if (c->tls) {
-        return; // ciphertext outside a probed call (handshake, shutdown)
+    } else if (c->tls || c->undecoded) {
+        return; // ciphertext outside a probed call (handshake, shutdown), or never decrypted
+    } else if (!c->http.parsed_any() && tls::looks_like_record(ev.payload, ev.captured)) {
+        c->undecoded = true;
+        st_.tls_undecoded++;
+        restart();
+        return;
     }
     if (c->http.non_http()) return;
     protocols::DataChunk chunk;
@@ -414,6 +428,7 @@ beyla_stats Tracer::stats() const {
     s.processes = traced_.size();
     s.malformed = st_.malformed;
     s.incomplete = st_.incomplete;
+    s.tls_undecoded = st_.tls_undecoded;
     return s;
 }
 

@@ -46,6 +46,7 @@ struct TracerOptions {
 struct TracerStats {
     uint64_t events = 0, bytes = 0, spans = 0, parse_errors = 0, malformed = 0;
     uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, non_http = 0, incomplete = 0;
+    uint64_t tls_undecoded = 0;
     uint64_t evicted = 0;
 };
 

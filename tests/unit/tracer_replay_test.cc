@@ -147,6 +147,47 @@ TEST_CASE("replay: TLS plaintext makes an https span, handshake and ciphertext a
     CHECK(st.parse_errors == 0);
     CHECK(st.non_http == 0);
     CHECK(st.unmatched == 0);
+    CHECK(st.tls_undecoded == 0); // the handshake was set aside, then the plaintext came
+}
+
+TEST_CASE("replay: TLS records with no probe are set aside, not parse errors", "[tracer][replay][tls]") {
+    beyla_stats st{};
+    const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage-client-hello", 30);
+    const std::string server_hello("\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03random-bytes", 23);
+    const std::string cipher("\x17\x03\x03\x00\x40"
+                             "ciphertext-bytes-here....",
+                             30);
+    // A connection seen from its start, and one first seen mid-way (application data).
+    std::vector<std::vector<uint8_t>> evs = {conn_event(BEYLA_EV_CONN_OPEN, 100, 7, 0xabc, 1000),
+                                             data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 1500, hello),
+                                             data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 1600, server_hello),
+                                             data_event(100, 8, 0xdef, BEYLA_DIR_INGRESS, 1700, cipher)};
+    for (int i = 0; i < 50; i++) {
+        evs.push_back(data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 2000 + i * 10, cipher));
+        evs.push_back(data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 2005 + i * 10, cipher));
+        evs.push_back(data_event(100, 8, 0xdef, BEYLA_DIR_EGRESS, 2007 + i * 10, cipher));
+    }
+    // A plain HTTP connection beside them is untouched.
+    evs.push_back(data_event(100, 9, 0x123, BEYLA_DIR_INGRESS, 3000, kReq));
+    evs.push_back(data_event(100, 9, 0x123, BEYLA_DIR_EGRESS, 3100, kResp));
+    auto spans = replay(evs, &st);
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].scheme.empty());
+    CHECK(st.tls_undecoded == 2);
+    CHECK(st.parse_errors == 0);
+    CHECK(st.non_http == 0);
+    CHECK(st.unmatched == 0);
+}
+
+TEST_CASE("replay: bytes that only resemble a TLS record are parsed as before", "[tracer][replay][tls]") {
+    beyla_stats st{};
+    // Version byte 3.9 and a zero length: not records, so plain garbage (counted, skipped).
+    auto spans = replay({data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 1000, std::string("\x16\x03\x09\x00\x10xxxxxxxx", 13)),
+                         data_event(100, 8, 0xabd, BEYLA_DIR_INGRESS, 1000, std::string("\x17\x03\x03\x00\x00xxxxxxxx", 13))},
+                        &st);
+    CHECK(spans.empty());
+    CHECK(st.tls_undecoded == 0);
+    CHECK(st.parse_errors == 26);
 }
 
 TEST_CASE("replay: plain HTTP spans carry no url.scheme", "[tracer][replay][tls]") {

@@ -75,6 +75,7 @@ class Connection {
     Role role() const { return role_; }
     bool upgraded() const { return upgraded_; }
     bool non_http() const { return non_http_; }
+    bool parsed_any() const { return parsed_any_; }
     bool closed() const { return closed_; }
     size_t pending_requests() const { return reqs_.size(); }
     const ConnectionCounters &counters() const { return counters_; }
