@@ -55,6 +55,13 @@ BEYLA_API struct beyla_caps *beyla_caps_probe(const struct beyla_caps_opts *opts
         o.btf_path = opt_str(BEYLA_OPTS_GET(opts, btf_path, nullptr));
         o.no_mount_tracefs = BEYLA_OPTS_GET(opts, no_mount_tracefs, false);
         o.files_only = BEYLA_OPTS_GET(opts, files_only, false);
+        const int32_t *tls_pids = BEYLA_OPTS_GET(opts, tls_pids, nullptr);
+        size_t n_tls = BEYLA_OPTS_GET(opts, tls_pid_count, 0);
+        if (n_tls && !tls_pids) beyla::fail(EINVAL, "tls_pid_count is set but tls_pids is NULL");
+        for (size_t i = 0; i < n_tls; i++) {
+            if (tls_pids[i] <= 0) beyla::fail(EINVAL, "invalid pid {}", tls_pids[i]);
+            o.tls_pids.push_back(static_cast<uint32_t>(tls_pids[i]));
+        }
         // Everything goes to the callback, which filters: a one-off probe is cheap to log in full.
         beyla::Logger logger(BEYLA_OPTS_GET(opts, log_fn, nullptr), BEYLA_OPTS_GET(opts, log_ctx, nullptr),
                              BEYLA_LOG_DEBUG);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -24,6 +26,8 @@ void caps_usage(FILE *f) {
                "  --btf PATH         BTF file to try after the usual places\n"
                "  --no-mount         do not mount tracefs (or securityfs) when they are absent\n"
                "  --files-only       only read files: no BPF loads, attaches or mounts\n"
+               "  --pid PID          list the TLS libraries (and Go crypto/tls) of PID as --tls would\n"
+               "                     probe them (repeatable)\n"
                "  -v, --verbose      log what is tried to stderr (twice: libbpf's debug output too)\n");
 }
 
@@ -90,6 +94,7 @@ int cmd_caps(int argc, char **argv) {
         {"btf", required_argument, nullptr, 'B'},
         {"no-mount", no_argument, nullptr, 'n'},
         {"files-only", no_argument, nullptr, 'f'},
+        {"pid", required_argument, nullptr, 'P'},
         {"verbose", no_argument, nullptr, 'v'},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
@@ -100,6 +105,7 @@ int cmd_caps(int argc, char **argv) {
     // Quiet by default: the report itself says what failed and why.
     int verbosity = BEYLA_LOG_ERROR;
     bool verbose = false;
+    std::vector<int32_t> tls_pids;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "vh", long_opts, nullptr)) != -1) {
@@ -128,6 +134,16 @@ int cmd_caps(int argc, char **argv) {
         case 'f':
             opts.files_only = true;
             break;
+        case 'P': {
+            char *end = nullptr;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v <= 0 || v > INT32_MAX) {
+                fprintf(stderr, "beyla caps: invalid pid '%s'\n", optarg);
+                return 2;
+            }
+            tls_pids.push_back(static_cast<int32_t>(v));
+            break;
+        }
         case 'v':
             verbosity = verbose ? BEYLA_LOG_DEBUG : BEYLA_LOG_INFO;
             verbose = true;
@@ -145,6 +161,8 @@ int cmd_caps(int argc, char **argv) {
         caps_usage(stderr);
         return 2;
     }
+    opts.tls_pids = tls_pids.data();
+    opts.tls_pid_count = tls_pids.size();
     opts.log_fn = caps_log;
     opts.log_ctx = &verbosity;
 

@@ -94,9 +94,13 @@ struct beyla_caps_opts {
 	bool files_only;
 	beyla_log_fn log_fn;
 	void *log_ctx;
+	/* Processes whose TLS libraries (and Go crypto/tls) are listed as items of category
+	 * "tls" and in the plan, as a tracer with capture_tls would find and probe them. */
+	const int32_t *tls_pids;
+	size_t tls_pid_count;
 	size_t : 0;
 };
-#define beyla_caps_opts__last_field log_ctx
+#define beyla_caps_opts__last_field tls_pid_count
 
 struct beyla_caps;
 
@@ -140,7 +144,7 @@ BEYLA_API int beyla_caps_get_summary(const struct beyla_caps *caps, struct beyla
 struct beyla_cap_item {
 	size_t sz;
 	const char *name;     /* stable key, e.g. "bpf.ringbuf", "hook.kprobe", "kernel.page_size" */
-	const char *category; /* "kernel", "bpf", "hook", "helper", "security", "config", "plan" */
+	const char *category; /* "kernel", "bpf", "hook", "helper", "security", "config", "tls" (tls_pids), "plan" */
 	int state;            /* enum beyla_tristate; BEYLA_YES for plain values */
 	const char *value;    /* human value: "yes", "no", "4096", "integrity", ... */
 	const char *reason;   /* why: what was tried and what happened */

@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/tracefs.h"
+#include "tls/process_scan.h"
 
 namespace beyla {
 
@@ -231,6 +232,7 @@ void Capabilities::probe() {
     step("hook.uprobe", "hook", [&] { probe_uprobe(); });
     step("hook.net", "hook", [&] { probe_net_hooks(); });
     step("helper", "helper", [&] { probe_helpers(); });
+    if (!opts_.tls_pids.empty()) step("tls", "tls", [&] { probe_tls_processes(); });
     step("plan", "plan", [&] { build_plan(); });
     std::stable_sort(items_.begin(), items_.end(), [](const CapItem &a, const CapItem &b) {
         return category_rank(a.category) < category_rank(b.category);
@@ -238,6 +240,33 @@ void Capabilities::probe() {
     build_summary();
     build_plan_text();
     build_json();
+}
+
+// ---------------------------------------------------------------- tls
+
+void Capabilities::probe_tls_processes() {
+    for (uint32_t pid : opts_.tls_pids) {
+        std::vector<tls::ProcessTarget> targets;
+        try {
+            targets = tls::scan_process(opts_.proc_root, pid);
+        } catch (const std::exception &e) {
+            add(fmt::format("tls.{}", pid), "tls", Tri::unknown, "unknown", e.what());
+            continue;
+        }
+        if (targets.empty())
+            add(fmt::format("tls.{}", pid), "tls", Tri::no, "none",
+                "no TLS library, OpenSSL linked in, or Go crypto/tls found: its HTTPS (if any) is not decoded");
+        int i = 0;
+        for (const auto &t : targets) {
+            auto &it = add(fmt::format("tls.{}.{}", pid, i++), "tls", t.probeable ? Tri::yes : Tri::no,
+                           fmt::format("{} {}", tls::kind_name(t.kind), t.path), t.detail);
+            if (!t.probeable) {
+                it.degraded = "its HTTPS is not decoded";
+                it.why = fmt::format("process {}: {} {} cannot be probed ({}): its HTTPS is not decoded", pid,
+                                     tls::kind_name(t.kind), t.path, t.detail);
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- kernel
@@ -1188,7 +1217,7 @@ void Capabilities::build_plan() {
 
     // Degradations named by what they are to a user, with what covers for them.
     for (auto &it : items_) {
-        if (it.state == Tri::yes) continue;
+        if (it.state == Tri::yes || it.category == "tls") continue; // tls items carry their own
         std::string why = it.why.empty() ? (it.state == Tri::unknown ? "not probed" : "missing") : it.why;
         if (it.name == "hook.kprobe") {
             it.degraded = "kernel function probes are not used; " + covered;
@@ -1260,6 +1289,10 @@ void Capabilities::build_plan_text() {
     out += fmt::format("btf:       {}\n",
                        s.btf == Tri::yes ? s.btf_source : "none (" + reason_of("plan.btf") + ")");
     out += fmt::format("tls:       {}\n", s.tls);
+    for (const auto &it : items_)
+        if (it.category == "tls")
+            out += fmt::format("  {}: {} ({})\n", it.name, it.value,
+                               it.state == Tri::no ? "not probed: " + it.reason : it.reason);
     out += fmt::format("can trace: {}\n", s.can_trace ? "yes" : "no");
     std::vector<std::string> lines;
     for (const auto &it : items_)

@@ -37,6 +37,8 @@ struct CapsOptions {
     std::string btf_path; // tried after the usual places
     bool no_mount_tracefs = false;
     bool files_only = false;
+    // Processes whose TLS libraries are listed (category "tls"), as the tracer would probe them.
+    std::vector<uint32_t> tls_pids;
 };
 
 struct CapsSummary {
@@ -58,7 +60,7 @@ struct CapsSummary {
 };
 
 // Report order of the categories.
-inline const char *const kCapCategories[] = {"kernel", "bpf", "hook", "helper", "security", "config", "plan"};
+inline const char *const kCapCategories[] = {"kernel", "bpf", "hook", "helper", "security", "config", "tls", "plan"};
 
 class Capabilities {
   public:
@@ -82,6 +84,7 @@ class Capabilities {
     template <typename F> void step(const char *name, const char *category, F &&fn);
 
     void probe_kernel();
+    void probe_tls_processes();
     void probe_config();
     void probe_security();
     void probe_lockdown();

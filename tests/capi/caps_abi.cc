@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <beyla/beyla.h>
 
 namespace {
@@ -243,4 +245,59 @@ TEST_CASE("caps: the log callback hears the probe", "[caps]") {
     CHECK(seen.count > 0);
     CHECK(seen.mentions_roots);
     beyla_caps_free(caps);
+}
+
+TEST_CASE("caps: tls_pids lists each process's TLS libraries", "[caps][tls]") {
+    const char *libssl = "/usr/lib/x86_64-linux-gnu/libssl.so.3";
+    if (access(libssl, R_OK) != 0) {
+        WARN("skipped: no " << libssl << " to copy into the fake process tree");
+        return;
+    }
+    // A fake /proc: process 4242 maps a copy of libssl (through its root) and a plain library.
+    char tmpl[] = "/tmp/beyla-caps-tls-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    const std::string root = tmpl;
+    const std::string proc = root + "/proc";
+    REQUIRE(system(("mkdir -p " + proc + "/4242/root/usr/lib && cp " + libssl + " " + proc +
+                    "/4242/root/usr/lib/libssl.so.3 && printf '%s\\n%s\\n' '7f0000000000-7f0000001000 r-xp 00000000 "
+                    "08:01 1234 /usr/lib/libssl.so.3' '7f0000002000-7f0000003000 r-xp 00000000 08:01 99 "
+                    "/usr/lib/libz.so.1' > " + proc + "/4242/maps")
+                       .c_str()) == 0);
+    const int32_t pids[] = {4242, 4343};
+    struct beyla_caps_opts o {};
+    o.sz = sizeof(o);
+    o.proc_root = proc.c_str();
+    o.files_only = true;
+
+    SECTION("a count with no array, or a bad pid, is refused") {
+        o.tls_pid_count = 1;
+        errno = 0;
+        CHECK(beyla_caps_probe(&o) == nullptr);
+        CHECK(errno == EINVAL);
+        const int32_t bad[] = {0};
+        o.tls_pids = bad;
+        errno = 0;
+        CHECK(beyla_caps_probe(&o) == nullptr);
+        CHECK(errno == EINVAL);
+    }
+    SECTION("found, probeable, and a process that is not there") {
+        o.tls_pids = pids;
+        o.tls_pid_count = 2;
+        struct beyla_caps *caps = beyla_caps_probe(&o);
+        REQUIRE(caps);
+        beyla_cap_item it{};
+        it.sz = sizeof(it);
+        REQUIRE(beyla_caps_find(caps, "tls.4242.0", &it) == 0);
+        CHECK(std::string(it.category) == "tls");
+        CHECK(it.state == BEYLA_YES);
+        CHECK(std::string(it.value) == "openssl-shared /usr/lib/libssl.so.3");
+        CHECK(std::string(it.reason).find("SSL_read") != std::string::npos);
+        CHECK(beyla_caps_find(caps, "tls.4242.1", &it) == -ENOENT); // libz is no TLS library
+        REQUIRE(beyla_caps_find(caps, "tls.4343", &it) == 0);
+        CHECK(it.state == BEYLA_UNKNOWN);
+        CHECK(std::string(beyla_caps_plan_text(caps)).find("tls.4242.0: openssl-shared /usr/lib/libssl.so.3") !=
+              std::string::npos);
+        beyla_caps_free(caps);
+    }
+    REQUIRE(system(("rm -rf " + root).c_str()) == 0);
 }

@@ -1,4 +1,5 @@
 """HTTPS through OpenSSL's libssl.so.3: plaintext from uprobes, tied to the socket."""
+import json
 import os
 import subprocess
 import textwrap
@@ -286,3 +287,33 @@ def test_go_tls_probed_at_exec_of_a_traced_process(trace, procs, tmpdir_path, ce
     assert keys(server_spans(spans, sh.pid)) == Counter({("GET", "/hello", 200): 2, ("GET", "/status/418", 418): 1})
     assert all(s["url.scheme"] == "https" for s in spans), spans
     assert t.stats["parse_errors"] == 0, t.stats
+
+
+def test_caps_lists_the_tls_libraries_of_each_process(procs, tmpdir_path, cert):
+    """`beyla caps --pid` names what --tls would probe in each process, and what it cannot."""
+    script = os.path.join(tmpdir_path, "tls_server.py")
+    with open(script, "w") as f:
+        f.write(PY_TLS_SERVER)
+    port = free_port()
+    py = procs(["/usr/bin/python3", script, str(port), cert[0], cert[1]])
+    wait_port(port, proc=py)
+    go, _ = go_tls_server(procs, tmpdir_path, cert)
+    os.makedirs(os.path.join(tmpdir_path, "stripped"))
+    stripped, _ = go_tls_server(procs, os.path.join(tmpdir_path, "stripped"), cert, ["-ldflags=-s"])
+    cli = os.environ.get("BEYLA_CLI", "build/examples/beyla")
+    r = subprocess.run([cli, "caps", "--json", "--pid", str(py.pid), "--pid", str(go.pid), "--pid", str(stripped.pid)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    items = {i["name"]: i for i in json.loads(r.stdout)["items"] if i["category"] == "tls"}
+    by_pid = {}
+    for name, i in items.items():
+        by_pid.setdefault(int(name.split(".")[1]), []).append(i)
+    ssl = [i for i in by_pid[py.pid] if i["value"].startswith("openssl-shared ") and "libssl.so" in i["value"]]
+    assert len(ssl) == 1 and ssl[0]["state"] == "yes" and "SSL_read" in ssl[0]["reason"], by_pid[py.pid]
+    gos = [i for i in by_pid[go.pid] if i["value"].startswith("go ")]
+    assert len(gos) == 1 and gos[0]["state"] == "yes" and "return points" in gos[0]["reason"], by_pid[go.pid]
+    st = [i for i in by_pid[stripped.pid] if i["value"].startswith("go ")]
+    assert len(st) == 1 and st[0]["state"] == "no" and "stripped" in st[0]["reason"], by_pid[stripped.pid]
+    # The plan says it too, and lists the stripped one as degraded.
+    plan = json.loads(r.stdout)["plan"]["text"]
+    assert "go %s" % st[0]["value"].split(" ", 1)[1] in plan and "cannot be probed" in plan, plan
