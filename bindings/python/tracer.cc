@@ -169,6 +169,8 @@ class Tracer {
         d["processes"] = s.processes;
         d["malformed"] = s.malformed;
         d["incomplete"] = s.incomplete;
+        d["gaps"] = s.gaps;
+        d["gap_bytes"] = s.gap_bytes;
         return d;
     }
 

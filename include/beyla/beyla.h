@@ -302,9 +302,12 @@ struct beyla_stats {
 	uint64_t malformed;        /* events that failed validation (recordings, corrupt data) */
 	uint64_t incomplete;       /* spans whose response a connection close cut short or preempted
 	                            * (attribute error.type: "response_incomplete" / "no_response") */
+	uint64_t gaps;             /* times a connection's events were lost in between (from the
+	                            * kernel's stream positions): its parsing resynced there */
+	uint64_t gap_bytes;        /* bytes those losses held */
 	size_t : 0;
 };
-#define beyla_stats__last_field incomplete
+#define beyla_stats__last_field gap_bytes
 
 BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
 

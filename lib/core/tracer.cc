@@ -29,6 +29,9 @@ struct ConnState {
     bool counted_non_http = false;
     // Plaintext came from TLS probes: the socket's own bytes are ciphertext.
     bool tls = false;
+    // By direction: the stream position the next event should start at (BEYLA_DATA_F_POS).
+    uint64_t next_pos[2] = {0, 0};
+    bool pos_known[2] = {false, false};
 };
 
 namespace {
@@ -273,6 +276,7 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
                                         : ev.role == BEYLA_ROLE_CLIENT ? http1::Role::kClient
                                                                        : http1::Role::kUnknown);
             c->seen_errors = c->seen_unmatched = 0;
+            c->pos_known[0] = c->pos_known[1] = false; // plaintext has its own positions
         }
     } else if (c->tls) {
         return; // ciphertext outside a probed call (handshake, shutdown)
@@ -284,11 +288,27 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     chunk.ts_end = ev.hdr.ts_exit;
     chunk.captured = std::span<const uint8_t>(ev.payload, ev.captured);
     chunk.total = ev.bytes;
+    if (ev.flags & BEYLA_DATA_F_POS) check_pos(*c, ev.direction, ev.pos, ev.bytes, chunk.ts_begin);
     c->http.add(ev.direction == BEYLA_DIR_INGRESS ? protocols::Direction::kIngress
                                                   : protocols::Direction::kEgress,
                 chunk);
     if (!exe_names_.count(ev.hdr.tgid)) exe_name(ev.hdr.tgid, ev.comm);
     deliver(*c);
+}
+
+void Tracer::check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts) {
+    const auto d = dir == BEYLA_DIR_INGRESS ? protocols::Direction::kIngress : protocols::Direction::kEgress;
+    if (c.pos_known[dir] && pos != c.next_pos[dir]) {
+        // Events between the last one and this were lost (ring full): the parser must not
+        // run on as if the stream were whole. Behind the expected position means the
+        // kernel's counter restarted (LRU eviction): a loss of unknown size.
+        const uint64_t gap = pos > c.next_pos[dir] ? pos - c.next_pos[dir] : 0;
+        st_.gaps++;
+        st_.gap_bytes += gap;
+        c.http.lost(d, gap, ts);
+    }
+    c.next_pos[dir] = pos + bytes;
+    c.pos_known[dir] = true;
 }
 
 const std::string &Tracer::exe_name(uint32_t tgid, const char *comm) {
@@ -414,6 +434,8 @@ beyla_stats Tracer::stats() const {
     s.processes = traced_.size();
     s.malformed = st_.malformed;
     s.incomplete = st_.incomplete;
+    s.gaps = st_.gaps;
+    s.gap_bytes = st_.gap_bytes;
     return s;
 }
 

@@ -45,7 +45,7 @@ struct TracerOptions {
 struct TracerStats {
     uint64_t events = 0, bytes = 0, spans = 0, parse_errors = 0, malformed = 0;
     uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, non_http = 0, incomplete = 0;
-    uint64_t evicted = 0;
+    uint64_t evicted = 0, gaps = 0, gap_bytes = 0;
 };
 
 struct ConnState; // defined in tracer.cc
@@ -82,6 +82,8 @@ class Tracer {
     void on_conn_open(const beyla_conn_event &ev);
     void on_conn_close(const beyla_event_header &hdr);
     void on_proc(const beyla_proc_event &ev);
+    // Compares an event's stream position with where the last one ended.
+    void check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts);
     ConnState *conn_for(const beyla_event_header &hdr, const beyla_sockaddr &addr, int role);
     // closed: the connection really ended (close, fd reuse, exit); false when the tracer
     // only lets go of it (stop, idle eviction).
