@@ -5,6 +5,9 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 #include "caps/parsers.h"
@@ -158,6 +161,7 @@ int Tracer::poll(int timeout_ms) {
     }
     if (recorder_) recorder_->flush();
     if (latest_ts_ && latest_ts_ - last_sweep_ > 1000000000ULL) sweep(latest_ts_);
+    if (released_ >= kTrimAfterReleases) give_back_memory();
     if (n < 0 && delivered_ == 0) return n;
     return delivered_;
 }
@@ -365,11 +369,26 @@ void Tracer::close_conn(ConnKey key, uint64_t ts, bool closed) {
     if (it == conns_.end()) return;
     std::unique_ptr<ConnState> c = std::move(it->second);
     conns_.erase(it);
+    released_++;
     if (closed)
         c->http.close(ts);
     else
         c->http.abandon(ts);
     deliver(*c);
+}
+
+void Tracer::give_back_memory() {
+    // A wave of closes frees thousands of small blocks that glibc keeps for reuse: the host
+    // would carry the peak's RSS for good. At most once a second: trimming walks the heap.
+    uint64_t now = mono_now_ns();
+    if (last_trim_ && now - last_trim_ < 1'000'000'000ULL) return;
+    last_trim_ = now;
+    released_ = 0;
+    // The table's bucket array keeps its peak size through erases.
+    if (conns_.bucket_count() > 4 * (conns_.size() + 1024)) conns_.rehash(0);
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
 }
 
 void Tracer::sweep(uint64_t now) {

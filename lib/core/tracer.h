@@ -90,6 +90,7 @@ class Tracer {
     void close_conn(ConnKey key, uint64_t ts, bool closed = true);
     void deliver(ConnState &c);
     void sweep(uint64_t now_mono);
+    void give_back_memory();
     void trace_process(uint32_t tgid);
     const std::string &exe_name(uint32_t tgid, const char *comm);
     uint64_t to_unix(uint64_t mono) const { return mono + static_cast<uint64_t>(mono_to_unix_); }
@@ -106,12 +107,18 @@ class Tracer {
     int64_t mono_to_unix_ = 0;
     uint64_t last_sweep_ = 0;
     uint64_t latest_ts_ = 0;
+    uint64_t released_ = 0;  // connections let go since the last give_back_memory()
+    uint64_t last_trim_ = 0; // mono_now_ns() of it
     int delivered_ = 0;
     bool started_ = false;
     bool stopped_ = false;
     bool sort_batches_ = false;
     ReorderBuffer reorder_;
 };
+
+// Connections released (closed, evicted) before the tracer hands freed heap back to the
+// system: a few MiB worth, so that ordinary churn never pays for a trim.
+inline constexpr uint64_t kTrimAfterReleases = 4096;
 
 // How long perf buffer events are held for reordering (see ReorderBuffer).
 inline constexpr uint64_t kReorderWindowNs = 20'000'000;

@@ -248,6 +248,7 @@ def test_100k_connections_bounded_memory(trace, procs):
         for h in holders:
             assert h.stdout.readline().strip() == "closed"
         time.sleep(2)
+        rss.append(vm_rss_kib(t.proc.pid))  # all closed
         return opened
 
     # Wave 1 fills the table; its closes empty it, so wave 2 is tracked again (counted as
@@ -258,16 +259,25 @@ def test_100k_connections_bounded_memory(trace, procs):
         h.stdin.write("-1\n")
         h.stdin.flush()
     t.stop()
-    print("connections=%d rss KiB idle=%d wave1=%d wave2=%d stats=%s" % (opened, rss[0], rss[1], rss[2], t.stats))
+    print("connections=%d rss KiB idle=%d wave1 open=%d closed=%d wave2 open=%d closed=%d stats=%s"
+          % (opened, *rss, t.stats))
     assert opened == 2 * n
-    # The table holds at most max_connections (65536) at a time: the rest are counted.
-    assert t.stats["connections"] >= 2 * 65536 - 100, t.stats
-    assert t.stats["conn_limit"] >= 2 * (n - 65536) - 100, t.stats
-    # A connection costs a few KiB; a second 100k costs nothing more. (Not under ASan: its
-    # quarantine holds freed memory back on purpose.)
+    # Every open is counted once: tracked, or refused by the table's limit (65536 at a time).
+    # Only an event the kernel could not queue can be missing, and that is counted too.
+    missing = opened - t.stats["connections"] - t.stats["conn_limit"]
+    assert 0 <= missing <= t.stats["ring_full"], t.stats
+    if t.stats["ring_full"] == 0:
+        # Wave 1's closes emptied the table: wave 2 filled it to the limit again.
+        assert t.stats["connections"] == 2 * 65536, t.stats
+    # A connection costs a few KiB; a second 100k costs nothing more; once they close, the
+    # memory goes back to the system. (Not under ASan: its quarantine holds freed memory
+    # back on purpose.)
     if not t.asan:
-        assert rss[1] - rss[0] < 256 * 1024, rss
-        assert rss[2] < rss[1] * 1.1 + 8 * 1024, rss
+        idle, open1, closed1, open2, closed2 = rss
+        assert open1 - idle < 256 * 1024, rss
+        assert open2 < open1 * 1.1 + 8 * 1024, rss
+        assert closed1 < idle + 16 * 1024, rss
+        assert closed2 < idle + 16 * 1024, rss
 
 
 MINIMAL_CAPS = ["bpf", "perfmon", "dac_read_search"]
