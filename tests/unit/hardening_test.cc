@@ -353,7 +353,8 @@ TEST_CASE("tracer: a stream position that goes back (counter evicted) resyncs", 
     CHECK(r.tracer->stats().gap_bytes == 0);
 }
 
-TEST_CASE("tracer: events without positions (old recordings) are not gap-checked", "[hardening][tracer][gap]") {
+TEST_CASE("tracer: events without positions (old recordings) are not gap-checked",
+          "[hardening][tracer][gap]") {
     Run r;
     r.add(conn_event(BEYLA_EV_CONN_OPEN, 300, 9, 0x77, 500'000));
     r.add(data_event(300, 9, 0x77, BEYLA_DIR_INGRESS, 1'000'000, req("/s/200")));
