@@ -137,6 +137,22 @@ struct {
 	__type(value, __u8);
 } sock_roles SEC(".maps");
 
+/* Bytes each socket moved so far, by sock_id: [direction] for the socket's own bytes,
+ * [2 + direction] for TLS plaintext. Data events carry it as `pos` so that user space sees
+ * exactly what was lost between two delivered events. LRU: a socket that ends without
+ * close() ages out; an evicted counter restarts at 0, which user space takes as a loss of
+ * unknown size. 65536 sockets x 32 bytes. */
+struct sock_pos {
+	__u64 next[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sock_pos);
+} sock_pos SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, BEYLA_CNT_MAX);
@@ -248,6 +264,28 @@ static __always_inline long emit(void *ctx, void *data, __u64 size)
 	long err = beyla_output(ctx, data, size);
 	count(err ? BEYLA_CNT_RING_FULL : BEYLA_CNT_EVENTS);
 	return err;
+}
+
+/* Reserves [pos, pos + bytes) of a socket's stream and returns pos. Advanced before the
+ * event is output, so an event the ring buffer refuses still moves the next one's pos. */
+static __always_inline __u64 take_pos(__u64 sock_id, __u32 idx, __u64 bytes)
+{
+	struct sock_pos *p = bpf_map_lookup_elem(&sock_pos, &sock_id);
+	if (!p) {
+		struct sock_pos init = {};
+		init.next[idx & 3] = bytes;
+		if (!bpf_map_update_elem(&sock_pos, &sock_id, &init, BPF_NOEXIST))
+			return 0;
+		p = bpf_map_lookup_elem(&sock_pos, &sock_id); /* another CPU created it */
+		if (!p)
+			return 0;
+	}
+	/* The add is atomic; the read before it is not (a fetching add needs BPF v3 and 5.12):
+	 * two threads moving bytes on one socket at the same instant may see the same pos. User
+	 * space then resyncs over a loss that did not happen; it never misses a real one. */
+	__u64 pos = p->next[idx & 3];
+	__sync_fetch_and_add(&p->next[idx & 3], bytes);
+	return pos;
 }
 
 /* Saves the arguments of a traced thread's syscall. Non-TCP fds are saved too (sk = 0)
@@ -454,7 +492,8 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	ev->captured = captured;
 	ev->direction = dir;
 	ev->syscall = sys;
-	ev->flags = flags;
+	ev->flags = flags | BEYLA_DATA_F_POS;
+	ev->pos = take_pos(a.sock_id, dir, bytes);
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
 	return 0;
@@ -610,6 +649,7 @@ int enter_close(struct sys_enter_ctx *ctx)
 	__u8 *r = bpf_map_lookup_elem(&sock_roles, &ref.id);
 	__u8 role = r ? *r : BEYLA_ROLE_UNKNOWN;
 	bpf_map_delete_elem(&sock_roles, &ref.id);
+	bpf_map_delete_elem(&sock_pos, &ref.id);
 	__u64 now = bpf_ktime_get_ns();
 	emit_conn(ctx, BEYLA_EV_CONN_CLOSE, id, (__s32)fd, &ref, role, BEYLA_SYS_CLOSE, now, now);
 	return 0;
@@ -791,7 +831,8 @@ static __always_inline int tls_exit(void *ctx, long ret)
 	ev->captured = captured;
 	ev->direction = c.write ? BEYLA_DIR_EGRESS : BEYLA_DIR_INGRESS;
 	ev->syscall = c.write ? BEYLA_SYS_TLS_WRITE : BEYLA_SYS_TLS_READ;
-	ev->flags = flags;
+	ev->flags = flags | BEYLA_DATA_F_POS;
+	ev->pos = take_pos(c.sock_id, 2 + ev->direction, bytes);
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
 	return 0;

@@ -103,6 +103,12 @@ struct beyla_data_event {
 	__u8 role;      /* enum beyla_role: UNKNOWN for sockets opened before tracing began */
 	__u8 flags;     /* BEYLA_DATA_F_* */
 	char comm[BEYLA_COMM_LEN];
+	/* With BEYLA_DATA_F_POS: the stream position of the first byte, i.e. the bytes this
+	 * socket moved in this direction before this call (plaintext and socket bytes counted
+	 * apart), counted in the kernel whether or not their events reached user space. A
+	 * jump shows exactly how many bytes were lost. Starts at 0 when the socket is first
+	 * seen or its counter was evicted (LRU). */
+	__u64 pos;
 	__u8 payload[]; /* `captured` bytes */
 };
 
@@ -118,6 +124,8 @@ struct beyla_data_event {
 /* A read/write made inside a probed TLS library call: ciphertext. `bytes` is true, no
  * payload is copied (captured = 0), and it is not to be parsed. */
 #define BEYLA_DATA_F_ENCRYPTED 0x8
+/* `pos` is set. Events without it (older recordings, synthetic input) are not gap-checked. */
+#define BEYLA_DATA_F_POS 0x10
 
 struct beyla_conn_event {
 	struct beyla_event_header hdr;

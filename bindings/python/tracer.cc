@@ -191,6 +191,8 @@ class Tracer {
         d["malformed"] = s.malformed;
         d["incomplete"] = s.incomplete;
         d["tls_undecoded"] = s.tls_undecoded;
+        d["gaps"] = s.gaps;
+        d["gap_bytes"] = s.gap_bytes;
         return d;
     }
 

@@ -225,10 +225,11 @@ int cmd_trace(int argc, char **argv) {
                 "beyla: drops: ring_full=%" PRIu64 " perf_lost=%" PRIu64 " read_fault=%" PRIu64
                 " conn_limit=%" PRIu64 "\n"
                 "beyla: truncated=%" PRIu64 " parse_errors=%" PRIu64 " unmatched=%" PRIu64 " non_http=%" PRIu64
-                " malformed=%" PRIu64 " incomplete=%" PRIu64 " tls_undecoded=%" PRIu64 "\n",
+                " malformed=%" PRIu64 " incomplete=%" PRIu64 " tls_undecoded=%" PRIu64 " gaps=%" PRIu64
+                " gap_bytes=%" PRIu64 "\n",
                 st.events, st.bytes, st.spans, st.connections, st.processes, st.drop_ring_full, st.drop_perf_lost,
                 st.drop_read_fault, st.drop_conn_limit, st.truncated, st.parse_errors, st.unmatched, st.non_http,
-                st.malformed, st.incomplete, st.tls_undecoded);
+                st.malformed, st.incomplete, st.tls_undecoded, st.gaps, st.gap_bytes);
     }
     // Which TLS libraries were probed, and for which processes.
     for (size_t i = 0;; i++) {

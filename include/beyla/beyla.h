@@ -311,9 +311,12 @@ struct beyla_stats {
 	                            * (attribute error.type: "response_incomplete" / "no_response") */
 	uint64_t tls_undecoded;    /* connections carrying TLS records with no probe giving their
 	                            * plaintext (capture_tls off, or a library not probed): skipped */
+	uint64_t gaps;             /* times a connection's events were lost in between (from the
+	                            * kernel's stream positions): its parsing resynced there */
+	uint64_t gap_bytes;        /* bytes those losses held */
 	size_t : 0;
 };
-#define beyla_stats__last_field tls_undecoded
+#define beyla_stats__last_field gap_bytes
 
 BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
 

@@ -5,6 +5,9 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 #include "caps/parsers.h"
@@ -32,6 +35,9 @@ struct ConnState {
     bool tls = false;
     // The socket's bytes are TLS records and no probe gives their plaintext: skipped.
     bool undecoded = false;
+    // By direction: the stream position the next event should start at (BEYLA_DATA_F_POS).
+    uint64_t next_pos[2] = {0, 0};
+    bool pos_known[2] = {false, false};
 };
 
 namespace {
@@ -158,6 +164,7 @@ int Tracer::poll(int timeout_ms) {
     }
     if (recorder_) recorder_->flush();
     if (latest_ts_ && latest_ts_ - last_sweep_ > 1000000000ULL) sweep(latest_ts_);
+    if (released_ >= kTrimAfterReleases) give_back_memory();
     if (n < 0 && delivered_ == 0) return n;
     return delivered_;
 }
@@ -273,6 +280,7 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
                                     : ev.role == BEYLA_ROLE_CLIENT ? http1::Role::kClient
                                                                    : http1::Role::kUnknown);
         c->seen_errors = c->seen_unmatched = 0;
+        c->pos_known[0] = c->pos_known[1] = false; // plaintext has its own positions
     };
     if (ev.flags & BEYLA_DATA_F_TLS) {
         if (!c->tls) {
@@ -298,11 +306,27 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     chunk.ts_end = ev.hdr.ts_exit;
     chunk.captured = std::span<const uint8_t>(ev.payload, ev.captured);
     chunk.total = ev.bytes;
+    if (ev.flags & BEYLA_DATA_F_POS) check_pos(*c, ev.direction, ev.pos, ev.bytes, chunk.ts_begin);
     c->http.add(ev.direction == BEYLA_DIR_INGRESS ? protocols::Direction::kIngress
                                                   : protocols::Direction::kEgress,
                 chunk);
     if (!exe_names_.count(ev.hdr.tgid)) exe_name(ev.hdr.tgid, ev.comm);
     deliver(*c);
+}
+
+void Tracer::check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts) {
+    const auto d = dir == BEYLA_DIR_INGRESS ? protocols::Direction::kIngress : protocols::Direction::kEgress;
+    if (c.pos_known[dir] && pos != c.next_pos[dir]) {
+        // Events between the last one and this were lost (ring full): the parser must not
+        // run on as if the stream were whole. Behind the expected position means the
+        // kernel's counter restarted (LRU eviction): a loss of unknown size.
+        const uint64_t gap = pos > c.next_pos[dir] ? pos - c.next_pos[dir] : 0;
+        st_.gaps++;
+        st_.gap_bytes += gap;
+        c.http.lost(d, gap, ts);
+    }
+    c.next_pos[dir] = pos + bytes;
+    c.pos_known[dir] = true;
 }
 
 const std::string &Tracer::exe_name(uint32_t tgid, const char *comm) {
@@ -359,11 +383,26 @@ void Tracer::close_conn(ConnKey key, uint64_t ts, bool closed) {
     if (it == conns_.end()) return;
     std::unique_ptr<ConnState> c = std::move(it->second);
     conns_.erase(it);
+    released_++;
     if (closed)
         c->http.close(ts);
     else
         c->http.abandon(ts);
     deliver(*c);
+}
+
+void Tracer::give_back_memory() {
+    // A wave of closes frees thousands of small blocks that glibc keeps for reuse: the host
+    // would carry the peak's RSS for good. At most once a second: trimming walks the heap.
+    uint64_t now = mono_now_ns();
+    if (last_trim_ && now - last_trim_ < 1'000'000'000ULL) return;
+    last_trim_ = now;
+    released_ = 0;
+    // The table's bucket array keeps its peak size through erases.
+    if (conns_.bucket_count() > 4 * (conns_.size() + 1024)) conns_.rehash(0);
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
 }
 
 void Tracer::sweep(uint64_t now) {
@@ -429,6 +468,8 @@ beyla_stats Tracer::stats() const {
     s.malformed = st_.malformed;
     s.incomplete = st_.incomplete;
     s.tls_undecoded = st_.tls_undecoded;
+    s.gaps = st_.gaps;
+    s.gap_bytes = st_.gap_bytes;
     return s;
 }
 

@@ -47,7 +47,7 @@ struct TracerStats {
     uint64_t events = 0, bytes = 0, spans = 0, parse_errors = 0, malformed = 0;
     uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, non_http = 0, incomplete = 0;
     uint64_t tls_undecoded = 0;
-    uint64_t evicted = 0;
+    uint64_t evicted = 0, gaps = 0, gap_bytes = 0;
 };
 
 struct ConnState; // defined in tracer.cc
@@ -87,12 +87,15 @@ class Tracer {
     void on_conn_open(const beyla_conn_event &ev);
     void on_conn_close(const beyla_event_header &hdr);
     void on_proc(const beyla_proc_event &ev);
+    // Compares an event's stream position with where the last one ended.
+    void check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts);
     ConnState *conn_for(const beyla_event_header &hdr, const beyla_sockaddr &addr, int role);
     // closed: the connection really ended (close, fd reuse, exit); false when the tracer
     // only lets go of it (stop, idle eviction).
     void close_conn(ConnKey key, uint64_t ts, bool closed = true);
     void deliver(ConnState &c);
     void sweep(uint64_t now_mono);
+    void give_back_memory();
     void trace_process(uint32_t tgid);
     const std::string &exe_name(uint32_t tgid, const char *comm);
     uint64_t to_unix(uint64_t mono) const { return mono + static_cast<uint64_t>(mono_to_unix_); }
@@ -109,12 +112,18 @@ class Tracer {
     int64_t mono_to_unix_ = 0;
     uint64_t last_sweep_ = 0;
     uint64_t latest_ts_ = 0;
+    uint64_t released_ = 0;  // connections let go since the last give_back_memory()
+    uint64_t last_trim_ = 0; // mono_now_ns() of it
     int delivered_ = 0;
     bool started_ = false;
     bool stopped_ = false;
     bool sort_batches_ = false;
     ReorderBuffer reorder_;
 };
+
+// Connections released (closed, evicted) before the tracer hands freed heap back to the
+// system: a few MiB worth, so that ordinary churn never pays for a trim.
+inline constexpr uint64_t kTrimAfterReleases = 4096;
 
 // How long perf buffer events are held for reordering (see ReorderBuffer).
 inline constexpr uint64_t kReorderWindowNs = 20'000'000;

@@ -9,7 +9,9 @@
 namespace beyla {
 
 inline constexpr char kRecordingMagic[8] = {'B', 'E', 'Y', 'L', 'A', 'R', 'E', 'C'};
-inline constexpr uint32_t kRecordingVersion = 1;
+// 2: data events carry `pos` (8 bytes before the payload). Version 1 still replays: its
+// data events get pos 0 without BEYLA_DATA_F_POS.
+inline constexpr uint32_t kRecordingVersion = 2;
 // Upper bound on one recorded event: a data event with the largest payload, with room.
 inline constexpr uint32_t kMaxRecordedEvent = 1u << 20;
 

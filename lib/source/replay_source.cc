@@ -1,6 +1,9 @@
 #include "source/replay_source.h"
 
+#include <cstddef>
 #include <cstring>
+
+#include "bpf/socket_trace.h"
 
 #include "common/error.h"
 
@@ -42,9 +45,18 @@ void ReplaySource::start() {
     if (fread(&header_, sizeof(header_), 1, f_) != 1 ||
         memcmp(header_.magic, kRecordingMagic, sizeof(header_.magic)) != 0)
         fail(EINVAL, "{} is not a libbeyla recording", path_);
-    if (header_.version != kRecordingVersion)
+    if (header_.version != kRecordingVersion && header_.version != 1)
         fail(EINVAL, "{}: recording version {} is not supported (want {})", path_, header_.version,
              kRecordingVersion);
+}
+
+void ReplaySource::upgrade_v1() {
+    constexpr size_t kV1DataSize = offsetof(beyla_data_event, pos);
+    uint32_t type = 0;
+    if (buf_.size() < kV1DataSize) return; // malformed either way: the tracer counts it
+    memcpy(&type, buf_.data(), sizeof(type));
+    if (type != BEYLA_EV_DATA) return;
+    buf_.insert(buf_.begin() + kV1DataSize, sizeof(beyla_data_event::pos), 0);
 }
 
 int ReplaySource::poll(int, const RawEventFn &fn) {
@@ -70,7 +82,8 @@ int ReplaySource::poll(int, const RawEventFn &fn) {
             break;
         }
         counters_.kernel_events++;
-        fn(buf_.data(), len);
+        if (header_.version == 1) upgrade_v1();
+        fn(buf_.data(), buf_.size());
         n++;
     }
     return n == 0 && eof_ ? -ENODATA : n;

@@ -26,6 +26,7 @@ class ReplaySource : public OfflineSource {
     uint64_t corrupt() const { return corrupt_; }
 
   private:
+    void upgrade_v1(); // buf_: a version 1 event, made a current one
     std::string path_;
     size_t per_poll_;
     FILE *f_ = nullptr;

@@ -21,7 +21,7 @@ std::string write_recording(const char *name, const std::vector<std::vector<uint
         char magic[8];
         uint32_t version, reserved;
         int64_t offset;
-    } h = {{'B', 'E', 'Y', 'L', 'A', 'R', 'E', 'C'}, 1, 0, 0};
+    } h = {{'B', 'E', 'Y', 'L', 'A', 'R', 'E', 'C'}, 2, 0, 0}; // 2: events in today's layout
     fwrite(&h, sizeof(h), 1, f);
     for (auto &e : events) {
         uint32_t len = static_cast<uint32_t>(e.size());

@@ -95,11 +95,13 @@ def sockaddr(lport=8080, rport=40000):
     return v4 + v4 + struct.pack("<HHHH", lport, rport, 2, 0)
 
 
-def data_ev(tgid, fd, sock, direction, ts, payload, total=None, role=1):
+def data_ev(tgid, fd, sock, direction, ts, payload, total=None, role=1, pos=None):
+    """pos: the stream position (sets BEYLA_DATA_F_POS), or None for an event without one."""
     total = len(payload) if total is None else total
+    flags = 0 if pos is None else 0x10
     return (header(1, tgid, fd, sock, ts, ts + 1000) + sockaddr() +
-            struct.pack("<QIBBBB", total, len(payload), direction, 1 if direction == 0 else 2, role, 0) +
-            b"nginx".ljust(16, b"\0") + payload)
+            struct.pack("<QIBBBB", total, len(payload), direction, 1 if direction == 0 else 2, role, flags) +
+            b"nginx".ljust(16, b"\0") + struct.pack("<Q", pos or 0) + payload)
 
 
 def conn_ev(typ, tgid, fd, sock, ts, role=1):
@@ -126,6 +128,12 @@ def event_decoder():
         data_ev(100, 7, 2, 0, ts + 20, REQS[1]), data_ev(100, 7, 2, 1, ts + 30, RESPS[1])))
     write("event_decoder", "truncated", bytes([2]) + records(
         data_ev(100, 7, 3, 0, ts, REQS[0]), data_ev(100, 7, 3, 1, ts + 50, RESPS[0][:40], total=5000)))
+    # Stream positions: a response lost in between (a gap), then one that goes back.
+    a, b = REQS[0], RESPS[0]
+    write("event_decoder", "positions", bytes([0]) + records(
+        data_ev(100, 7, 4, 0, ts, a, pos=0), data_ev(100, 7, 4, 1, ts + 10, b, pos=0),
+        data_ev(100, 7, 4, 0, ts + 20, a, pos=len(a)), data_ev(100, 7, 4, 0, ts + 40, a, pos=2 * len(a)),
+        data_ev(100, 7, 4, 1, ts + 50, b, pos=2 * len(b)), data_ev(100, 7, 4, 1, ts + 60, b, pos=0)))
     write("event_decoder", "procs", bytes([0]) + records(
         proc_ev(4, 200, ts, b"/usr/sbin/nginx"), proc_ev(6, 201, ts + 1), data_ev(201, 3, 9, 0, ts + 2, REQS[3]),
         data_ev(201, 3, 9, 1, ts + 3, RESPS[3]), proc_ev(5, 201, ts + 4)))

@@ -78,7 +78,7 @@ void expect_data(const Event *e, int dir, int sys, const std::string &payload, i
     CHECK(d.captured == payload.size());
     CHECK(e->payload() == payload);
     CHECK(d.role == role);
-    CHECK(d.flags == 0);
+    CHECK(d.flags == BEYLA_DATA_F_POS);
     CHECK(e->hdr().ts_enter <= e->hdr().ts_exit);
     CHECK(e->hdr().tid != 0);
 }
@@ -187,6 +187,13 @@ void exchange_and_check(BpfTransport transport) {
     CHECK(cd[6]->data().bytes == kFileData.size());
     CHECK(cd[6]->data().captured == 0);
     expect_data(cd[7], BEYLA_DIR_INGRESS, BEYLA_SYS_READ, "done", BEYLA_ROLE_CLIENT);
+    // Stream positions: each direction's running byte count, from 0 on a new socket.
+    uint64_t cpos[2] = {0, 0};
+    for (const Event *e : cd) {
+        CHECK((e->data().flags & BEYLA_DATA_F_POS) != 0);
+        CHECK(e->data().pos == cpos[e->data().direction]);
+        cpos[e->data().direction] += e->data().bytes;
+    }
     for (const Event *e : cd) {
         CHECK(e->hdr().sock_id == csock);
         CHECK(e->data().addr.lport == cport);

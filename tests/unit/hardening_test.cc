@@ -244,3 +244,124 @@ TEST_CASE("tracer: only decoded fields leave, url.query and headers are off by d
         CHECK(r.spans[0].keys.count("url.query") == (query ? 1 : 0));
     }
 }
+
+namespace {
+
+// A connection's events with the kernel's stream positions; lose() drops one as a full ring
+// would (its bytes still move the position of the next).
+struct PosWire {
+    Run &r;
+    uint32_t tgid = 300;
+    int32_t fd = 9;
+    uint64_t sock = 0x5150;
+    uint64_t ts = 1'000'000;
+    uint64_t pos[2] = {0, 0};
+
+    std::vector<uint8_t> make(int dir, const std::string &bytes, uint64_t total = 0) {
+        auto e = data_event(tgid, fd, sock, dir, ts += 10'000, bytes, total);
+        auto *d = reinterpret_cast<beyla_data_event *>(e.data());
+        d->flags |= BEYLA_DATA_F_POS;
+        d->pos = pos[dir];
+        pos[dir] += d->bytes;
+        return e;
+    }
+    void in(const std::string &s, uint64_t total = 0) { r.add(make(BEYLA_DIR_INGRESS, s, total)); }
+    void out(const std::string &s, uint64_t total = 0) { r.add(make(BEYLA_DIR_EGRESS, s, total)); }
+    void lose(int dir, const std::string &s, uint64_t total = 0) { make(dir, s, total); }
+};
+
+std::vector<std::pair<std::string, int>> pairs(const Run &r) {
+    std::vector<std::pair<std::string, int>> out;
+    for (auto &s : r.spans) out.emplace_back(s.path, s.status);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("tracer: a lost response event never pairs the next response with the wrong request",
+          "[hardening][tracer][gap]") {
+    Run r;
+    PosWire w{r};
+    r.add(conn_event(BEYLA_EV_CONN_OPEN, w.tgid, w.fd, w.sock, 500'000));
+    w.in(req("/s/200"));
+    w.out(resp(200));
+    w.in(req("/s/201"));
+    w.lose(BEYLA_DIR_EGRESS, resp(201)); // the ring was full
+    w.in(req("/s/202"));
+    w.out(resp(202));
+    w.in(req("/s/203"));
+    w.out(resp(203));
+    r.drain();
+    using P = std::pair<std::string, int>;
+    CHECK(pairs(r) == std::vector<P>{{"/s/200", 200}, {"/s/202", 202}, {"/s/203", 203}});
+    auto st = r.tracer->stats();
+    CHECK(st.gaps == 1);
+    CHECK(st.gap_bytes == resp(201).size());
+    CHECK(st.unmatched == 1); // the request whose answer was lost
+}
+
+TEST_CASE("tracer: a lost request event leaves its response unpaired", "[hardening][tracer][gap]") {
+    Run r;
+    PosWire w{r};
+    r.add(conn_event(BEYLA_EV_CONN_OPEN, w.tgid, w.fd, w.sock, 500'000));
+    w.in(req("/s/200"));
+    w.out(resp(200));
+    w.lose(BEYLA_DIR_INGRESS, req("/s/201"));
+    w.out(resp(201));
+    w.in(req("/s/202"));
+    w.out(resp(202));
+    r.drain();
+    using P = std::pair<std::string, int>;
+    CHECK(pairs(r) == std::vector<P>{{"/s/200", 200}, {"/s/202", 202}});
+    auto st = r.tracer->stats();
+    CHECK(st.gaps == 1);
+    CHECK(st.gap_bytes == req("/s/201").size());
+}
+
+TEST_CASE("tracer: a loss inside a body of known length is skipped exactly", "[hardening][tracer][gap]") {
+    Run r;
+    PosWire w{r};
+    r.add(conn_event(BEYLA_EV_CONN_OPEN, w.tgid, w.fd, w.sock, 500'000));
+    w.in(req("/big"));
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 30000\r\n\r\n";
+    w.out(head + std::string(10000, 'a'));
+    w.lose(BEYLA_DIR_EGRESS, std::string(10000, 'b'));
+    w.out(std::string(10000, 'c'));
+    w.in(req("/s/201"));
+    w.out(resp(201));
+    r.drain();
+    using P = std::pair<std::string, int>;
+    CHECK(pairs(r) == std::vector<P>{{"/big", 200}, {"/s/201", 201}});
+    CHECK(r.tracer->stats().gap_bytes == 10000);
+    CHECK(r.tracer->stats().parse_errors == 0);
+}
+
+TEST_CASE("tracer: a stream position that goes back (counter evicted) resyncs", "[hardening][tracer][gap]") {
+    Run r;
+    PosWire w{r};
+    r.add(conn_event(BEYLA_EV_CONN_OPEN, w.tgid, w.fd, w.sock, 500'000));
+    w.in(req("/s/200"));
+    w.out(resp(200));
+    w.in(req("/s/201"));
+    w.pos[BEYLA_DIR_EGRESS] = 0; // the kernel lost its count and the 201 went with it
+    w.in(req("/s/202"));
+    w.out(resp(202));
+    r.drain();
+    using P = std::pair<std::string, int>;
+    CHECK(pairs(r) == std::vector<P>{{"/s/200", 200}, {"/s/202", 202}});
+    CHECK(r.tracer->stats().gaps == 1);
+    CHECK(r.tracer->stats().gap_bytes == 0);
+}
+
+TEST_CASE("tracer: events without positions (old recordings) are not gap-checked",
+          "[hardening][tracer][gap]") {
+    Run r;
+    r.add(conn_event(BEYLA_EV_CONN_OPEN, 300, 9, 0x77, 500'000));
+    r.add(data_event(300, 9, 0x77, BEYLA_DIR_INGRESS, 1'000'000, req("/s/200")));
+    r.add(data_event(300, 9, 0x77, BEYLA_DIR_EGRESS, 1'010'000, resp(200)));
+    r.add(data_event(300, 9, 0x77, BEYLA_DIR_INGRESS, 1'020'000, req("/s/201")));
+    r.add(data_event(300, 9, 0x77, BEYLA_DIR_EGRESS, 1'030'000, resp(201)));
+    r.drain();
+    CHECK(r.spans.size() == 2);
+    CHECK(r.tracer->stats().gaps == 0);
+}

@@ -35,6 +35,29 @@ void Connection::add(Direction dir, const DataChunk &chunk) {
     process();
 }
 
+void Connection::lost(Direction dir, uint64_t bytes, uint64_t ts) {
+    if (closed_ || non_http_ || upgraded_) return;
+    counters_.lost++;
+    counters_.lost_bytes += bytes;
+    DataStream &s = stream(dir);
+    bool reset = bytes == 0;
+    if (!reset) {
+        // The lost bytes become a gap of their exact size.
+        const uint64_t dropped = s.counters().dropped_bytes;
+        reset = !s.append(DataChunk{ts, ts, {}, bytes});
+        counters_.overflow_bytes += s.counters().dropped_bytes - dropped;
+    } else {
+        // Where the stream continues is unknown: nothing buffered can be continued.
+        counters_.ignored_bytes += s.available();
+        s.clear();
+    }
+    if (role_ != Role::kUnknown && reset) (dir == request_dir() ? req_state_ : resp_state_).reset_frame();
+    // With the role still unknown this may be the response side.
+    if (role_ == Role::kUnknown || dir == response_dir()) resp_resynced_ = true;
+    dirty_[static_cast<size_t>(dir)] = true;
+    process();
+}
+
 void Connection::process() {
     if (role_ == Role::kUnknown) {
         infer_role();

@@ -39,6 +39,8 @@ struct ConnectionCounters {
     uint64_t ignored_bytes = 0;  // bytes after an upgrade, after non_http, or after close
     uint64_t non_http = 0;       // 1 once the connection was given up as not HTTP/1
     uint64_t upgraded = 0;       // 1 once it switched protocols (101, CONNECT tunnel)
+    uint64_t lost = 0;           // times bytes were lost between two chunks (see lost())
+    uint64_t lost_bytes = 0;     // bytes those losses are known to have held
 };
 
 class Connection {
@@ -49,6 +51,11 @@ class Connection {
     void set_role(Role role);
     // Feeds one syscall's bytes. Chunks of each direction must come in order.
     void add(Direction dir, const DataChunk &chunk);
+    // Bytes of one direction were lost before the next chunk (their events never arrived):
+    // `bytes` of them, or an unknown amount when 0. A body of known length runs over a
+    // known loss exactly; a message start inside it makes the parser resync. Since whole
+    // messages may have gone, the next response is paired by time, never by count.
+    void lost(Direction dir, uint64_t bytes, uint64_t ts);
     // The connection closed at ts: completes a response whose body runs until close.
     // Requests still waiting become records too, their response marked incomplete (cut
     // by the close, or never begun): a server that dies mid-request, or a client that
