@@ -30,14 +30,34 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/* Bytes this CPU output since it last looked at how much data waits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} out_since_check SEC(".maps");
+
 /* Copies size bytes at data into the transport. 0 or -errno (full ring, no reader). */
 static __always_inline long beyla_output(void *ctx, void *data, __u64 size)
 {
 	if (use_ringbuf && bpf_core_type_exists(struct bpf_ringbuf)) {
 		__u64 flags = 0;
 		if (wakeup_threshold) {
-			__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-			flags = avail + size >= wakeup_threshold ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+			/* Asking how much data waits reads the consumer's position, a cache line
+			 * the reader writes: a miss costing about as much as the output itself. So
+			 * each CPU asks once per threshold/8 bytes it wrote, and the reader is woken
+			 * at most threshold/8 bytes per CPU late (the ring is far bigger). */
+			__u32 zero = 0;
+			__u64 *since = bpf_map_lookup_elem(&out_since_check, &zero);
+			flags = BPF_RB_NO_WAKEUP;
+			if (!since || (*since += size) >= wakeup_threshold / 8) {
+				if (since)
+					*since = 0;
+				__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+				if (avail + size >= wakeup_threshold)
+					flags = BPF_RB_FORCE_WAKEUP;
+			}
 		}
 		return bpf_ringbuf_output(&events, data, size, flags);
 	}

@@ -48,21 +48,6 @@ struct {
 	__type(value, struct go_tls_call);
 } go_tls_calls SEC(".maps");
 
-/* Sockets a Go tls.Conn was seen on (key: sock_id): the bytes their syscalls move are
- * ciphertext. LRU: sockets that close age out. 32768 sockets. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
-	__type(key, __u64);
-	__type(value, __u8);
-} go_tls_socks SEC(".maps");
-
-/* For the syscall exit path: whether this socket carries Go TLS records. */
-static __always_inline bool go_tls_socket(__u64 sock_id)
-{
-	return tls_enabled && sock_id && bpf_map_lookup_elem(&go_tls_socks, &sock_id) != NULL;
-}
-
 static __always_inline int go_tls_enter(struct pt_regs *ctx, __u8 write)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -100,8 +85,9 @@ static __always_inline int go_tls_enter(struct pt_regs *ctx, __u8 write)
 	c.fd = (__s32)sysfd;
 	c.write = write;
 	/* Marked before the call's own syscalls run, so they are flagged as ciphertext. */
-	__u8 one = 1;
-	bpf_map_update_elem(&go_tls_socks, &ref.id, &one, BPF_ANY);
+	struct sock_state *st = sock_state_get(ref.id);
+	if (st)
+		st->go_tls = 1;
 	struct go_tls_key k = {.g = ctx->r14, .tgid = id >> 32};
 	bpf_map_update_elem(&go_tls_calls, &k, &c, BPF_ANY);
 	return 0;
@@ -155,8 +141,8 @@ int go_tls_ret(struct pt_regs *ctx)
 	}
 	fill_header(&ev->hdr, BEYLA_EV_DATA, id, c.fd, c.ts_enter, bpf_ktime_get_ns(), c.sock_id);
 	ev->addr = c.addr;
-	__u8 *role = bpf_map_lookup_elem(&sock_roles, &c.sock_id);
-	ev->role = role ? *role : BEYLA_ROLE_UNKNOWN;
+	struct sock_state *st = bpf_map_lookup_elem(&sock_states, &c.sock_id);
+	ev->role = st ? st->role : BEYLA_ROLE_UNKNOWN;
 	ev->bytes = bytes;
 	if (captured > BEYLA_MAX_PAYLOAD)
 		captured = BEYLA_MAX_PAYLOAD;
@@ -167,13 +153,6 @@ int go_tls_ret(struct pt_regs *ctx)
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
 	return 0;
-}
-
-#else /* not x86: user space probes no Go executable */
-
-static __always_inline bool go_tls_socket(__u64 sock_id)
-{
-	return false;
 }
 
 #endif

@@ -88,26 +88,17 @@ enum arg_kind {
 };
 
 struct call_args {
+	__u64 owner;   /* pid_tgid that wrote it: see struct thread_state */
 	__u64 ts_enter;
 	__u64 sk;      /* struct sock *, 0 when the fd is not a TCP socket */
 	__u64 sock_id;
 	__u64 buf;     /* user pointer, see kind */
 	__u64 count;
 	__s32 fd;
-	__u8 syscall;  /* enum beyla_syscall_id: an exit only uses args of its own syscall */
+	__u8 syscall;  /* enum beyla_syscall_id: an exit only uses args of its own syscall; 0: none */
 	__u8 by_port;  /* accept by an untraced process while port selection is on */
 	__u8 _pad[2];
 };
-
-/* Arguments saved at entry, per thread (key: pid_tgid). One entry per thread inside a
- * traced syscall; LRU so threads killed mid-syscall cannot fill it. 16384 threads x
- * ~56 bytes. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct call_args);
-} active_args SEC(".maps");
 
 /* Traced processes: tgid -> flags. Plain hash: evicting a traced process would silently
  * stop its capture. 8192 processes. */
@@ -128,30 +119,27 @@ struct {
 	__type(value, __u8);
 } traced_ports SEC(".maps");
 
-/* Role learned at accept/connect, by sock_id, so later data events carry it. LRU:
- * sockets that end without close() (process exit) age out. 32768 connections. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 32768);
-	__type(key, __u64);
-	__type(value, __u8);
-} sock_roles SEC(".maps");
-
-/* Bytes each socket moved so far, by sock_id: [direction] for the socket's own bytes,
- * [2 + direction] for TLS plaintext. Data events carry it as `pos` so that user space sees
- * exactly what was lost between two delivered events. LRU: a socket that ends without
- * close() ages out; an evicted counter restarts at 0, which user space takes as a loss of
- * unknown size. 65536 sockets x 32 bytes. */
-struct sock_pos {
+/* What is known of a socket, by sock_id; one map so that a data event costs one lookup.
+ * next: bytes the socket moved so far, [direction] for its own bytes, [2 + direction] for
+ * TLS plaintext; data events carry it as `pos` so that user space sees exactly what was
+ * lost between two delivered events. role: learned at accept/connect. go_tls: a Go
+ * tls.Conn was seen on it, so its syscalls move ciphertext. LRU: a socket that ends
+ * without close() (process exit) ages out; an evicted entry restarts its counters at 0,
+ * which user space takes as a loss of unknown size, and its role is inferred from the
+ * bytes. 65536 sockets x 40 bytes. */
+struct sock_state {
 	__u64 next[4];
+	__u8 role;
+	__u8 go_tls;
+	__u8 _pad[6];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, struct sock_pos);
-} sock_pos SEC(".maps");
+	__type(value, struct sock_state);
+} sock_states SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -186,8 +174,8 @@ struct {
 	__type(value, struct beyla_proc_event);
 } proc_scratch SEC(".maps");
 
-/* A thread inside a probed TLS read/write (key: pid_tgid). The nested socket syscall fills
- * in the connection; the return probe emits the plaintext. */
+/* A thread inside a probed TLS read/write. The nested socket syscall fills in the
+ * connection; the return probe emits the plaintext. */
 struct tls_call {
 	__u64 ts_enter;
 	__u64 ssl;       /* the library's session pointer (SSL *) */
@@ -197,15 +185,9 @@ struct tls_call {
 	struct beyla_sockaddr addr;
 	__s32 fd;
 	__u8 write;
-	__u8 _pad[3];
+	__u8 active;     /* 0: the thread is in no TLS call */
+	__u8 _pad[2];
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct tls_call);
-} tls_calls SEC(".maps");
 
 /* The socket a TLS session last did I/O on: reads served from the library's own buffer
  * make no syscall. Key: (tgid << 32) ^ SSL * would collide; the pointer is unique within a
@@ -230,15 +212,35 @@ struct {
 	__type(value, struct tls_sess);
 } tls_sessions SEC(".maps");
 
-/* The socket each thread last read outside a TLS call (key: pid_tgid). Libraries fed
- * through memory BIOs (node) read the socket first and decrypt afterwards, with no
- * socket I/O inside the call: a session first seen that way is tied to this socket. */
+/* Per thread (key: pid_tgid): the socket syscall it is in (args), the TLS call it is in
+ * (tls), and the socket it last read outside a TLS call (last_read: libraries fed through
+ * memory BIOs, like node's, read the socket first and decrypt afterwards with no socket
+ * I/O inside the call, so a session first seen that way is tied to this socket). An entry
+ * lives as long as its thread and is written in place, so a syscall costs a lookup and
+ * no map update or delete; the thread's exit deletes it. LRU so that threads whose exit
+ * was missed cannot fill it; args.owner catches a slot reused for another thread under
+ * that pressure. 16384 threads x ~210 bytes. */
+struct thread_state {
+	struct call_args args;
+	struct tls_call tls;
+	struct tls_sess last_read; /* sock_id 0: none */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct tls_sess);
-} tls_last_read SEC(".maps");
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+/* Zeroed template for new thread_state entries: too big for the 512-byte stack of the
+ * programs that create them. Never written. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct thread_state);
+} thread_zero SEC(".maps");
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -266,20 +268,25 @@ static __always_inline long emit(void *ctx, void *data, __u64 size)
 	return err;
 }
 
-/* Reserves [pos, pos + bytes) of a socket's stream and returns pos. Advanced before the
- * event is output, so an event the ring buffer refuses still moves the next one's pos. */
-static __always_inline __u64 take_pos(__u64 sock_id, __u32 idx, __u64 bytes)
+/* The state of a socket, created empty (role unknown, counters at 0) when missing. NULL
+ * only when the map refuses the insert. */
+static __always_inline struct sock_state *sock_state_get(__u64 sock_id)
 {
-	struct sock_pos *p = bpf_map_lookup_elem(&sock_pos, &sock_id);
-	if (!p) {
-		struct sock_pos init = {};
-		init.next[idx & 3] = bytes;
-		if (!bpf_map_update_elem(&sock_pos, &sock_id, &init, BPF_NOEXIST))
-			return 0;
-		p = bpf_map_lookup_elem(&sock_pos, &sock_id); /* another CPU created it */
-		if (!p)
-			return 0;
-	}
+	struct sock_state *p = bpf_map_lookup_elem(&sock_states, &sock_id);
+	if (p)
+		return p;
+	struct sock_state init = {};
+	bpf_map_update_elem(&sock_states, &sock_id, &init, BPF_NOEXIST); /* or another CPU did */
+	return bpf_map_lookup_elem(&sock_states, &sock_id);
+}
+
+/* Reserves [pos, pos + bytes) of a socket's stream and returns pos. Advanced before the
+ * event is output, so an event the ring buffer refuses still moves the next one's pos.
+ * Without state (the map refused it) pos is 0: user space resyncs. */
+static __always_inline __u64 take_pos(struct sock_state *p, __u32 idx, __u64 bytes)
+{
+	if (!p)
+		return 0;
 	/* The add is atomic; the read before it is not (a fetching add needs BPF v3 and 5.12):
 	 * two threads moving bytes on one socket at the same instant may see the same pos. User
 	 * space then resyncs over a loss that did not happen; it never misses a real one. */
@@ -288,40 +295,67 @@ static __always_inline __u64 take_pos(__u64 sock_id, __u32 idx, __u64 bytes)
 	return pos;
 }
 
+/* Marks a new connection's socket: its role, counters from 0. */
+static __always_inline void sock_state_open(__u64 sock_id, __u8 role)
+{
+	struct sock_state st = {.role = role};
+	bpf_map_update_elem(&sock_states, &sock_id, &st, BPF_ANY);
+}
+
+/* This thread's state, created when missing; NULL only when the map refuses it. */
+static __always_inline struct thread_state *thread_get(__u64 id)
+{
+	struct thread_state *t = bpf_map_lookup_elem(&threads, &id);
+	if (t)
+		return t;
+	__u32 zero = 0;
+	struct thread_state *init = bpf_map_lookup_elem(&thread_zero, &zero);
+	if (!init)
+		return NULL;
+	bpf_map_update_elem(&threads, &id, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&threads, &id);
+}
+
 /* Saves the arguments of a traced thread's syscall. Non-TCP fds are saved too (sk = 0)
  * so that an exit without saved arguments really means a missed entry. */
 static __always_inline void save_args(__u64 id, __s64 fd, __u8 sys, __u64 buf, __u64 cnt)
 {
+	struct thread_state *t = thread_get(id);
+	if (!t)
+		return; /* the exit counts it as missing */
 	struct call_args a = {};
 	struct sock_ref ref = {};
 	if (fd_to_tcp_sock(fd, &ref)) {
 		a.sk = (__u64)ref.sk;
 		a.sock_id = ref.id;
 	}
+	a.owner = id;
 	a.ts_enter = bpf_ktime_get_ns();
 	a.buf = buf;
 	a.count = cnt;
 	a.fd = (__s32)fd;
 	a.syscall = sys;
-	bpf_map_update_elem(&active_args, &id, &a, BPF_ANY);
+	t->args = a;
 }
 
-/* Moves the saved arguments of this thread's `sys` to *out. */
+/* Moves the saved arguments of this thread's `sys` to *out; `t` is this thread's state,
+ * or NULL when it has none. Quiet: the caller counts a miss if it matters. */
+static __always_inline bool take_args_of(struct thread_state *t, __u64 id, __u8 sys, struct call_args *out)
+{
+	if (!t)
+		return false;
+	/* Copied first: under LRU pressure the slot may be reused at any time. */
+	*out = t->args;
+	t->args.syscall = 0;
+	return out->owner == id && out->syscall == sys;
+}
+
 static __always_inline bool take_args(__u64 id, __u8 sys, struct call_args *out)
 {
-	struct call_args *a = bpf_map_lookup_elem(&active_args, &id);
-	if (!a) {
-		count(BEYLA_CNT_ARGS_MISSING);
-		return false;
-	}
-	/* Copy before deleting: an LRU element may be reused as soon as it is freed. */
-	*out = *a;
-	bpf_map_delete_elem(&active_args, &id);
-	if (out->syscall != sys) {
-		count(BEYLA_CNT_ARGS_MISSING);
-		return false;
-	}
-	return true;
+	if (take_args_of(bpf_map_lookup_elem(&threads, &id), id, sys, out))
+		return true;
+	count(BEYLA_CNT_ARGS_MISSING);
+	return false;
 }
 
 static __always_inline void fill_header(struct beyla_event_header *h, __u32 type, __u64 id, __s32 fd,
@@ -398,9 +432,12 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!is_traced(id >> 32))
 		return 0;
+	struct thread_state *t = bpf_map_lookup_elem(&threads, &id);
 	struct call_args a;
-	if (!take_args(id, sys, &a))
+	if (!take_args_of(t, id, sys, &a)) {
+		count(BEYLA_CNT_ARGS_MISSING);
 		return 0;
+	}
 	__s64 ret = ctx->ret;
 	if (!a.sk || ret <= 0)
 		return 0;
@@ -416,22 +453,24 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	__u64 bytes = ret;
 	__u64 captured = 0;
 	__u8 flags = 0;
+	struct sock_state *st = sock_state_get(a.sock_id);
+	sock_addr((struct sock *)a.sk, &ev->addr);
 
-	/* Inside a probed TLS call: ciphertext. Tell the call which socket it is on. */
-	struct tls_call *tc = tls_enabled ? bpf_map_lookup_elem(&tls_calls, &id) : NULL;
-	if (tc) {
-		tc->fd = a.fd;
-		tc->sock_id = a.sock_id;
-		sock_addr((struct sock *)a.sk, &tc->addr);
+	/* Inside a probed TLS call: ciphertext. Tell the call which socket it is on. The
+	 * thread's state is re-checked: it may have been reused since take_args_of. */
+	if (tls_enabled && t && t->args.owner == id && t->tls.active) {
+		t->tls.fd = a.fd;
+		t->tls.sock_id = a.sock_id;
+		t->tls.addr = ev->addr;
 		flags |= BEYLA_DATA_F_ENCRYPTED;
 		prefix = 0;
-	} else if (go_tls_socket(a.sock_id)) {
+	} else if (tls_enabled && st && st->go_tls) {
 		flags |= BEYLA_DATA_F_ENCRYPTED;
 		prefix = 0;
-	} else if (tls_enabled && dir == BEYLA_DIR_INGRESS) {
-		struct tls_sess last = {.sock_id = a.sock_id, .fd = a.fd};
-		sock_addr((struct sock *)a.sk, &last.addr);
-		bpf_map_update_elem(&tls_last_read, &id, &last, BPF_ANY);
+	} else if (tls_enabled && dir == BEYLA_DIR_INGRESS && t && t->args.owner == id) {
+		t->last_read.sock_id = a.sock_id;
+		t->last_read.fd = a.fd;
+		t->last_read.addr = ev->addr;
 	}
 
 	if (kind == KIND_BUF) {
@@ -483,9 +522,7 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 		count(BEYLA_CNT_TRUNCATED);
 
 	fill_header(&ev->hdr, BEYLA_EV_DATA, id, a.fd, a.ts_enter, bpf_ktime_get_ns(), a.sock_id);
-	sock_addr((struct sock *)a.sk, &ev->addr);
-	__u8 *role = bpf_map_lookup_elem(&sock_roles, &a.sock_id);
-	ev->role = role ? *role : BEYLA_ROLE_UNKNOWN;
+	ev->role = st ? st->role : BEYLA_ROLE_UNKNOWN;
 	ev->bytes = bytes;
 	if (captured > BEYLA_MAX_PAYLOAD)
 		captured = BEYLA_MAX_PAYLOAD;
@@ -493,7 +530,7 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	ev->direction = dir;
 	ev->syscall = sys;
 	ev->flags = flags | BEYLA_DATA_F_POS;
-	ev->pos = take_pos(a.sock_id, dir, bytes);
+	ev->pos = take_pos(st, dir, bytes);
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
 	return 0;
@@ -545,12 +582,16 @@ static __always_inline int accept_enter(struct sys_enter_ctx *ctx, __u8 sys)
 	bool traced = is_traced(id >> 32);
 	if (!traced && !port_selection_on())
 		return 0;
+	struct thread_state *t = thread_get(id);
+	if (!t)
+		return 0;
 	struct call_args a = {};
+	a.owner = id;
 	a.ts_enter = bpf_ktime_get_ns();
 	a.fd = (__s32)ctx->args[0];
 	a.syscall = sys;
 	a.by_port = !traced;
-	bpf_map_update_elem(&active_args, &id, &a, BPF_ANY);
+	t->args = a;
 	return 0;
 }
 
@@ -565,12 +606,8 @@ static __always_inline int accept_exit(struct sys_exit_ctx *ctx, __u8 sys)
 		if (!take_args(id, sys, &a))
 			return 0;
 	} else {
-		struct call_args *p = bpf_map_lookup_elem(&active_args, &id);
-		if (!p)
-			return 0;
-		a = *p;
-		bpf_map_delete_elem(&active_args, &id);
-		if (!a.by_port || a.syscall != sys)
+		/* Port selection on: this thread's state exists only if its accept began so. */
+		if (!take_args_of(bpf_map_lookup_elem(&threads, &id), id, sys, &a) || !a.by_port)
 			return 0;
 	}
 	__s64 ret = ctx->ret;
@@ -591,7 +628,7 @@ static __always_inline int accept_exit(struct sys_exit_ctx *ctx, __u8 sys)
 		bpf_map_update_elem(&traced_pids, &tgid, &info, BPF_NOEXIST);
 	}
 	__u8 role = BEYLA_ROLE_SERVER;
-	bpf_map_update_elem(&sock_roles, &ref.id, &role, BPF_ANY);
+	sock_state_open(ref.id, role);
 	emit_conn(ctx, BEYLA_EV_CONN_OPEN, id, (__s32)ret, &ref, role, sys, a.ts_enter, now);
 	return 0;
 }
@@ -630,7 +667,7 @@ int exit_connect(struct sys_exit_ctx *ctx)
 		return 0;
 	struct sock_ref ref = {.sk = (struct sock *)a.sk, .id = a.sock_id};
 	__u8 role = BEYLA_ROLE_CLIENT;
-	bpf_map_update_elem(&sock_roles, &ref.id, &role, BPF_ANY);
+	sock_state_open(ref.id, role);
 	emit_conn(ctx, BEYLA_EV_CONN_OPEN, id, a.fd, &ref, role, BEYLA_SYS_CONNECT, a.ts_enter, bpf_ktime_get_ns());
 	return 0;
 }
@@ -646,10 +683,9 @@ int enter_close(struct sys_enter_ctx *ctx)
 	__s64 fd = (__s64)ctx->args[0];
 	if (!fd_to_tcp_sock(fd, &ref))
 		return 0;
-	__u8 *r = bpf_map_lookup_elem(&sock_roles, &ref.id);
-	__u8 role = r ? *r : BEYLA_ROLE_UNKNOWN;
-	bpf_map_delete_elem(&sock_roles, &ref.id);
-	bpf_map_delete_elem(&sock_pos, &ref.id);
+	struct sock_state *st = bpf_map_lookup_elem(&sock_states, &ref.id);
+	__u8 role = st ? st->role : BEYLA_ROLE_UNKNOWN;
+	bpf_map_delete_elem(&sock_states, &ref.id);
 	__u64 now = bpf_ktime_get_ns();
 	emit_conn(ctx, BEYLA_EV_CONN_CLOSE, id, (__s32)fd, &ref, role, BEYLA_SYS_CLOSE, now, now);
 	return 0;
@@ -727,10 +763,11 @@ int on_proc_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
+	/* Whether traced or not: a thread may have state from an accept under port selection,
+	 * or from before its process stopped being traced. */
+	bpf_map_delete_elem(&threads, &id);
 	if (!is_traced(tgid))
 		return 0;
-	/* A thread killed inside a syscall never reaches its exit tracepoint. */
-	bpf_map_delete_elem(&active_args, &id);
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
@@ -757,6 +794,9 @@ static __always_inline int tls_enter(__u64 ssl, __u64 buf, __u64 out_len, __u8 w
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!is_traced(id >> 32))
 		return 0;
+	struct thread_state *t = thread_get(id);
+	if (!t)
+		return 0;
 	struct tls_call c = {};
 	c.ts_enter = bpf_ktime_get_ns();
 	c.ssl = ssl;
@@ -764,18 +804,19 @@ static __always_inline int tls_enter(__u64 ssl, __u64 buf, __u64 out_len, __u8 w
 	c.out_len = out_len;
 	c.fd = -1;
 	c.write = write;
-	bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY);
+	c.active = 1;
+	t->tls = c;
 	return 0;
 }
 
 static __always_inline int tls_exit(void *ctx, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *p = bpf_map_lookup_elem(&tls_calls, &id);
-	if (!p)
+	struct thread_state *t = bpf_map_lookup_elem(&threads, &id);
+	if (!t || !t->tls.active)
 		return 0;
-	struct tls_call c = *p;
-	bpf_map_delete_elem(&tls_calls, &id);
+	struct tls_call c = t->tls;
+	t->tls.active = 0;
 	if (ret <= 0)
 		return 0;
 	__u64 bytes = ret;
@@ -791,18 +832,21 @@ static __always_inline int tls_exit(void *ctx, long ret)
 		struct tls_sess sess = {.sock_id = c.sock_id, .addr = c.addr, .fd = c.fd};
 		bpf_map_update_elem(&tls_sessions, &k, &sess, BPF_ANY);
 	} else {
+		struct tls_sess known;
 		struct tls_sess *sess = bpf_map_lookup_elem(&tls_sessions, &k);
-		if (!sess) {
+		if (sess) {
+			known = *sess;
+		} else {
 			/* No socket I/O in any call of this session yet (a memory BIO): the
 			 * socket this thread last read, which carried its ciphertext. */
-			sess = bpf_map_lookup_elem(&tls_last_read, &id);
-			if (!sess)
+			known = t->last_read;
+			if (!known.sock_id)
 				return 0; /* nothing to tie it to */
-			bpf_map_update_elem(&tls_sessions, &k, sess, BPF_ANY);
+			bpf_map_update_elem(&tls_sessions, &k, &known, BPF_ANY);
 		}
-		c.sock_id = sess->sock_id;
-		c.addr = sess->addr;
-		c.fd = sess->fd;
+		c.sock_id = known.sock_id;
+		c.addr = known.addr;
+		c.fd = known.fd;
 	}
 
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -823,8 +867,8 @@ static __always_inline int tls_exit(void *ctx, long ret)
 	}
 	fill_header(&ev->hdr, BEYLA_EV_DATA, id, c.fd, c.ts_enter, bpf_ktime_get_ns(), c.sock_id);
 	ev->addr = c.addr;
-	__u8 *role = bpf_map_lookup_elem(&sock_roles, &c.sock_id);
-	ev->role = role ? *role : BEYLA_ROLE_UNKNOWN;
+	struct sock_state *st = sock_state_get(c.sock_id);
+	ev->role = st ? st->role : BEYLA_ROLE_UNKNOWN;
 	ev->bytes = bytes;
 	if (captured > BEYLA_MAX_PAYLOAD)
 		captured = BEYLA_MAX_PAYLOAD;
@@ -832,7 +876,7 @@ static __always_inline int tls_exit(void *ctx, long ret)
 	ev->direction = c.write ? BEYLA_DIR_EGRESS : BEYLA_DIR_INGRESS;
 	ev->syscall = c.write ? BEYLA_SYS_TLS_WRITE : BEYLA_SYS_TLS_READ;
 	ev->flags = flags | BEYLA_DATA_F_POS;
-	ev->pos = take_pos(c.sock_id, 2 + ev->direction, bytes);
+	ev->pos = take_pos(st, 2 + ev->direction, bytes);
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
 	return 0;
