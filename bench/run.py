@@ -214,18 +214,23 @@ class Tracer:
         return stats
 
     def spans(self):
-        """(count, bad body sizes, bad statuses) of the spans written."""
-        n = bad_size = bad_status = 0
+        """(count, bad body sizes, bad statuses, cut) of the spans written. A response cut by
+        the client going away (wrk stopping) is a span with error.type: its size is what
+        was sent, so it is counted as cut, not as a wrong size."""
+        n = bad_size = bad_status = cut = 0
         with open(self.out) as f:
             for line in f:
                 s = json.loads(line)
                 n += 1
+                if "error.type" in s:
+                    cut += 1
+                    continue
                 if s.get("http.response.body.size") != BODY_SIZE:
                     bad_size += 1
                 if s.get("http.response.status_code") != 200:
                     bad_status += 1
         os.unlink(self.out)
-        return n, bad_size, bad_status
+        return n, bad_size, bad_status, cut
 
 
 def hey(url, rate, conns, seconds):
@@ -296,7 +301,7 @@ def run_phase(args, ngx, instrumented, load, transport="ringbuf", floor=False):
         out["rss_steady_kb"] = statistics.median(tr.rss_samples) if tr.rss_samples else 0
         out["hwm_kb"] = tr.peak_kb()
         out["stats"] = tr.stop()
-        out["spans"], out["bad_body_size"], out["bad_status"] = tr.spans()
+        out["spans"], out["bad_body_size"], out["bad_status"], out["cut"] = tr.spans()
         out["tracer_cmd"] = tr.cmd
     return out
 
@@ -544,6 +549,7 @@ def summarize(fixed, sat):
     s["complete"] = sum(p["complete"] for p in inst)
     s["spans"] = sum(p["spans"] for p in inst)
     s["bad_body_size"] = sum(p["bad_body_size"] for p in inst)
+    s["cut"] = sum(p.get("cut", 0) for p in inst)
     s["drops"] = {k: sum(drops(p)[k] for p in inst) for k in DROP_KEYS}
     s["rss_steady_mb"] = max(p["rss_steady_kb"] for p in inst) / 1024 if inst else 0
     s["rss_peak_mb"] = max(p["hwm_kb"] for p in inst) / 1024 if inst else 0
@@ -604,7 +610,8 @@ def table(args, m, s, ceil, dec, start, prof=None, floor=None):
         s["spans"], s["complete"], s["served"]), "100%", s["complete"] <= s["spans"] <= s["served"])
     row("drops by cause", "", "", " ".join("%s=%d" % kv for kv in s["drops"].items()), "0",
         not sum(s["drops"].values()))
-    row("spans with a wrong body size (sendfile)", "", "", "%d" % s["bad_body_size"], "0", not s["bad_body_size"])
+    row("spans with a wrong body size (sendfile)", "", "", "%d (%d responses cut by the client, marked error.type)" % (
+        s["bad_body_size"], s.get("cut", 0)), "0", not s["bad_body_size"])
     if prof:
         top = ", ".join("%s %.0f" % (x["name"], x["ns_per_req"]) for x in prof["progs"][:5])
         row("BPF program time per request at saturation (ns, bpf_stats)", "", "", "%.0f (%s)" % (

@@ -201,6 +201,7 @@ BEYLA_API int beyla_span_to_json(const struct beyla_span *s, char *buf, size_t s
     if (!s || (!buf && size)) return -EINVAL;
     std::string out;
     int err = guard(nullptr, [&] {
+        out.reserve(size > 256 ? size : 512); // one allocation, no regrowth, for a usual span
         beyla::span_to_json(*s, out);
         return 0;
     });

@@ -1,6 +1,6 @@
 #include "core/span_json.h"
 
-#include <fmt/format.h>
+#include <charconv>
 
 #include "common/json.h"
 
@@ -41,18 +41,33 @@ void append_escaped(std::string &out, std::string_view s) {
     }
 }
 
+template <typename T> void append_number(std::string &out, T v) {
+    char tmp[24];
+    auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+    out.append(tmp, r.ptr);
+}
+
 } // namespace
 
 void span_to_json(const beyla_span &s, std::string &out) {
-    auto it = std::back_inserter(out);
-    fmt::format_to(it, "{{\"kind\":\"{}\",\"protocol\":\"{}\",\"start_time_unix_nano\":{},"
-                       "\"end_time_unix_nano\":{},\"duration_ns\":{},\"process.pid\":{},\"thread.id\":{},"
-                       "\"process.executable.name\":\"",
-                   span_kind_name(s.kind), protocol_name(s.protocol), s.start_time_unix_nano,
-                   s.end_time_unix_nano,
-                   s.end_time_unix_nano >= s.start_time_unix_nano ? s.end_time_unix_nano - s.start_time_unix_nano
-                                                                  : 0,
-                   s.pid, s.tid);
+    // Plain appends and to_chars: a format string parsed per span was a tenth of the CLI's
+    // time at load.
+    out += "{\"kind\":\"";
+    out += span_kind_name(s.kind);
+    out += "\",\"protocol\":\"";
+    out += protocol_name(s.protocol);
+    out += "\",\"start_time_unix_nano\":";
+    append_number(out, s.start_time_unix_nano);
+    out += ",\"end_time_unix_nano\":";
+    append_number(out, s.end_time_unix_nano);
+    out += ",\"duration_ns\":";
+    append_number(out, s.end_time_unix_nano >= s.start_time_unix_nano ? s.end_time_unix_nano - s.start_time_unix_nano
+                                                                       : uint64_t{0});
+    out += ",\"process.pid\":";
+    append_number(out, s.pid);
+    out += ",\"thread.id\":";
+    append_number(out, s.tid);
+    out += ",\"process.executable.name\":\"";
     append_escaped(out, s.exe ? s.exe : "");
     out.push_back('"');
     for (size_t i = 0; i < s.attr_count; i++) {
@@ -62,7 +77,7 @@ void span_to_json(const beyla_span &s, std::string &out) {
         append_escaped(out, a.key);
         out += "\":";
         if (a.type == BEYLA_ATTR_INT) {
-            fmt::format_to(it, "{}", a.num);
+            append_number(out, a.num);
         } else {
             out.push_back('"');
             append_escaped(out, a.str ? a.str : "");
