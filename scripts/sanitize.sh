@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds everything with ASan+UBSan (-DBEYLA_SANITIZE=ON) and runs the test suite on it.
-# Not part of CI (it doubles the build time): run it by hand, as root for the kernel and
+# .ci/run runs it on the unit, C ABI, kernel and pybeyla tests; as root for the kernel and
 # integration tests.
 # Usage: scripts/sanitize.sh [ctest args...]     Env: BEYLA_ASAN_BUILD (default build-asan)
 set -euo pipefail
