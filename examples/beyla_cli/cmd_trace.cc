@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cinttypes>
@@ -173,6 +174,9 @@ int cmd_trace(int argc, char **argv) {
         fprintf(stderr, "beyla trace: cannot open %s: %s\n", output, strerror(errno));
         return 1;
     }
+    // Spans leave in one write per poll (flushed below), not one per 4 KiB; a terminal
+    // keeps its line buffering.
+    if (!isatty(fileno(ctx.out))) setvbuf(ctx.out, nullptr, _IOFBF, 1 << 20);
     opts.pids = pids.data();
     opts.pid_count = pids.size();
     opts.ports = ports.data();
