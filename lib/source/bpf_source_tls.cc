@@ -140,22 +140,9 @@ void BpfSource::scan_tls_libraries(uint32_t tgid) {
     scan_tls_executable(tgid);
     std::string base = fmt::format("{}/{}", opts_.proc_root, tgid);
     std::ifstream maps(base + "/maps");
-    std::set<std::string> seen;
-    for (std::string line; std::getline(maps, line);) {
-        // "start-end perms offset dev inode   path": the path is the sixth field, may hold spaces.
-        size_t pos = 0;
-        for (int field = 0; field < 5 && pos != std::string::npos; field++) {
-            pos = line.find(' ', pos);
-            if (pos != std::string::npos) pos = line.find_first_not_of(' ', pos);
-        }
-        if (pos == std::string::npos || line[pos] != '/') continue;
-        std::string path = line.substr(pos);
-        if (path.ends_with(" (deleted)") || !seen.insert(path).second) continue;
-        auto kind = tls::kind_of_library(path);
-        if (!kind) continue;
-        // Through the process's root: its own mount namespace (containers) may differ.
-        attach_tls_file(base + "/root" + path, path, *kind, tgid);
-    }
+    // Through the process's root: its own mount namespace (containers) may differ.
+    for (const auto &lib : tls::tls_libraries_in_maps(maps))
+        attach_tls_file(base + "/root" + lib.path, lib.path, lib.kind, tgid);
 }
 
 bool BpfSource::tls_watch(const void *data, size_t size) {

@@ -65,21 +65,8 @@ std::vector<ProcessTarget> scan_process(const std::string &proc_root, uint32_t p
         if (t.probeable) out.push_back(std::move(t));
     }
 
-    std::set<std::string> seen;
-    for (std::string line; std::getline(maps, line);) {
-        // "start-end perms offset dev inode   path": the path is the sixth field.
-        size_t pos = 0;
-        for (int field = 0; field < 5 && pos != std::string::npos; field++) {
-            pos = line.find(' ', pos);
-            if (pos != std::string::npos) pos = line.find_first_not_of(' ', pos);
-        }
-        if (pos == std::string::npos || line[pos] != '/') continue;
-        std::string path = line.substr(pos);
-        if (path.ends_with(" (deleted)") || !seen.insert(path).second) continue;
-        auto kind = kind_of_library(path);
-        if (!kind) continue;
-        out.push_back(check_functions(*kind, base + "/root" + path, path));
-    }
+    for (const auto &lib : tls_libraries_in_maps(maps))
+        out.push_back(check_functions(lib.kind, base + "/root" + lib.path, lib.path));
     return out;
 }
 

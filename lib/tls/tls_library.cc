@@ -1,5 +1,7 @@
 #include "tls/tls_library.h"
 
+#include <set>
+
 namespace beyla::tls {
 
 namespace {
@@ -44,6 +46,24 @@ std::optional<Kind> kind_of_library(const std::string &path) {
     if (base.rfind("libssl.so", 0) == 0) return Kind::OpensslShared;
     if (base.rfind("libgnutls.so", 0) == 0) return Kind::Gnutls;
     return std::nullopt;
+}
+
+std::vector<MappedLibrary> tls_libraries_in_maps(std::istream &maps) {
+    std::vector<MappedLibrary> out;
+    std::set<std::string> seen;
+    for (std::string line; std::getline(maps, line);) {
+        // "start-end perms offset dev inode   path": the path is the sixth field, may hold spaces.
+        size_t pos = 0;
+        for (int field = 0; field < 5 && pos != std::string::npos; field++) {
+            pos = line.find(' ', pos);
+            if (pos != std::string::npos) pos = line.find_first_not_of(' ', pos);
+        }
+        if (pos == std::string::npos || line[pos] != '/') continue;
+        std::string path = line.substr(pos);
+        if (path.ends_with(" (deleted)") || !seen.insert(path).second) continue;
+        if (auto kind = kind_of_library(path)) out.push_back({*kind, std::move(path)});
+    }
+    return out;
 }
 
 } // namespace beyla::tls

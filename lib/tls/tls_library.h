@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,14 @@ std::span<const Function> functions_of(Kind k);
 
 // A mapped file that is a TLS library by its name ("/usr/lib/x86_64-linux-gnu/libssl.so.3").
 std::optional<Kind> kind_of_library(const std::string &path);
+
+struct MappedLibrary {
+    Kind kind;
+    std::string path; // as the process names it
+};
+
+// The TLS libraries in a /proc/PID/maps stream, each path once, deleted files skipped.
+std::vector<MappedLibrary> tls_libraries_in_maps(std::istream &maps);
 
 // One probed library file as reported: its kind, the path it was first found at, the
 // functions probed, and the traced processes seen mapping it (sorted).
