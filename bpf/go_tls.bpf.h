@@ -122,37 +122,8 @@ int go_tls_ret(struct pt_regs *ctx)
 	if (n <= 0)
 		return 0;
 	__u64 bytes = (__u64)n;
-
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct data_buf *s = bpf_map_lookup_elem(&data_scratch, &cpu);
-	if (!s)
-		return 0;
-	struct beyla_data_event *ev = (struct beyla_data_event *)s->b;
-	__u8 *payload = s->b + sizeof(struct beyla_data_event);
-	__u64 prefix = prefix_limit();
-	__u64 captured = bytes < prefix ? bytes : prefix;
-	__u8 flags = BEYLA_DATA_F_TLS;
-	if (bytes > prefix)
-		count(BEYLA_CNT_TRUNCATED);
-	if (copy_chunk(payload, 0, c.buf, captured)) {
-		count(BEYLA_CNT_READ_FAULT);
-		flags |= BEYLA_DATA_F_PARTIAL;
-		captured = 0;
-	}
-	fill_header(&ev->hdr, BEYLA_EV_DATA, id, c.fd, c.ts_enter, bpf_ktime_get_ns(), c.sock_id);
-	ev->addr = c.addr;
-	struct sock_state *st = bpf_map_lookup_elem(&sock_states, &c.sock_id);
-	ev->role = st ? st->role : BEYLA_ROLE_UNKNOWN;
-	ev->bytes = bytes;
-	if (captured > BEYLA_MAX_PAYLOAD)
-		captured = BEYLA_MAX_PAYLOAD;
-	ev->captured = captured;
-	ev->direction = c.write ? BEYLA_DIR_EGRESS : BEYLA_DIR_INGRESS;
-	ev->syscall = c.write ? BEYLA_SYS_TLS_WRITE : BEYLA_SYS_TLS_READ;
-	ev->flags = flags;
-	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
-	return 0;
+	/* Without BEYLA_DATA_F_POS: Go's plaintext events carry no stream position. */
+	return emit_tls_plaintext(ctx, id, c.fd, c.ts_enter, c.sock_id, &c.addr, c.buf, bytes, c.write, false);
 }
 
 #endif

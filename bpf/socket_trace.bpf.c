@@ -413,7 +413,51 @@ static __always_inline __u64 copy_iov(__u8 *payload, __u64 iov, __u64 iovcnt, __
 	return off;
 }
 
-/* Go crypto/tls probes; go_tls_socket() for the syscall exit below. */
+/* The plaintext of a TLS read or write as a data event of its socket (BEYLA_DATA_F_TLS,
+ * BEYLA_SYS_TLS_READ/_WRITE), from any library's return probe. with_pos: the event carries
+ * the socket's plaintext position (creating its state when missing). */
+static __always_inline int emit_tls_plaintext(void *ctx, __u64 id, __s32 fd, __u64 ts_enter, __u64 sock_id,
+					      const struct beyla_sockaddr *addr, __u64 buf, __u64 bytes,
+					      __u8 write, bool with_pos)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct data_buf *s = bpf_map_lookup_elem(&data_scratch, &cpu);
+	if (!s)
+		return 0;
+	struct beyla_data_event *ev = (struct beyla_data_event *)s->b;
+	__u8 *payload = s->b + sizeof(struct beyla_data_event);
+	__u64 prefix = prefix_limit();
+	__u64 captured = bytes < prefix ? bytes : prefix;
+	__u8 flags = BEYLA_DATA_F_TLS;
+	if (bytes > prefix)
+		count(BEYLA_CNT_TRUNCATED);
+	if (copy_chunk(payload, 0, buf, captured)) {
+		count(BEYLA_CNT_READ_FAULT);
+		flags |= BEYLA_DATA_F_PARTIAL;
+		captured = 0;
+	}
+	fill_header(&ev->hdr, BEYLA_EV_DATA, id, fd, ts_enter, bpf_ktime_get_ns(), sock_id);
+	ev->addr = *addr;
+	struct sock_state *st =
+		with_pos ? sock_state_get(sock_id) : bpf_map_lookup_elem(&sock_states, &sock_id);
+	ev->role = st ? st->role : BEYLA_ROLE_UNKNOWN;
+	ev->bytes = bytes;
+	if (captured > BEYLA_MAX_PAYLOAD)
+		captured = BEYLA_MAX_PAYLOAD;
+	ev->captured = captured;
+	ev->direction = write ? BEYLA_DIR_EGRESS : BEYLA_DIR_INGRESS;
+	ev->syscall = write ? BEYLA_SYS_TLS_WRITE : BEYLA_SYS_TLS_READ;
+	ev->flags = flags;
+	if (with_pos) {
+		ev->flags |= BEYLA_DATA_F_POS;
+		ev->pos = take_pos(st, 2 + ev->direction, bytes);
+	}
+	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
+	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
+	return 0;
+}
+
+/* Go crypto/tls probes. */
 #include "go_tls.bpf.h"
 
 /* ---------------------------------------------------------------- data */
@@ -848,38 +892,7 @@ static __always_inline int tls_exit(void *ctx, long ret)
 		c.addr = known.addr;
 		c.fd = known.fd;
 	}
-
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct data_buf *s = bpf_map_lookup_elem(&data_scratch, &cpu);
-	if (!s)
-		return 0;
-	struct beyla_data_event *ev = (struct beyla_data_event *)s->b;
-	__u8 *payload = s->b + sizeof(struct beyla_data_event);
-	__u64 prefix = prefix_limit();
-	__u64 captured = bytes < prefix ? bytes : prefix;
-	__u8 flags = BEYLA_DATA_F_TLS;
-	if (bytes > prefix)
-		count(BEYLA_CNT_TRUNCATED);
-	if (copy_chunk(payload, 0, c.buf, captured)) {
-		count(BEYLA_CNT_READ_FAULT);
-		flags |= BEYLA_DATA_F_PARTIAL;
-		captured = 0;
-	}
-	fill_header(&ev->hdr, BEYLA_EV_DATA, id, c.fd, c.ts_enter, bpf_ktime_get_ns(), c.sock_id);
-	ev->addr = c.addr;
-	struct sock_state *st = sock_state_get(c.sock_id);
-	ev->role = st ? st->role : BEYLA_ROLE_UNKNOWN;
-	ev->bytes = bytes;
-	if (captured > BEYLA_MAX_PAYLOAD)
-		captured = BEYLA_MAX_PAYLOAD;
-	ev->captured = captured;
-	ev->direction = c.write ? BEYLA_DIR_EGRESS : BEYLA_DIR_INGRESS;
-	ev->syscall = c.write ? BEYLA_SYS_TLS_WRITE : BEYLA_SYS_TLS_READ;
-	ev->flags = flags | BEYLA_DATA_F_POS;
-	ev->pos = take_pos(st, 2 + ev->direction, bytes);
-	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-	emit(ctx, ev, sizeof(struct beyla_data_event) + captured);
-	return 0;
+	return emit_tls_plaintext(ctx, id, c.fd, c.ts_enter, c.sock_id, &c.addr, c.buf, bytes, c.write, true);
 }
 
 SEC("uprobe")
