@@ -176,6 +176,15 @@ def keys(spans):
     return Counter(key(s) for s in spans)
 
 
+def client_requests(out):
+    """The "METHOD PATH STATUS" lines a test client printed, as a multiset of span keys."""
+    expected = Counter()
+    for line in out.splitlines():
+        m, p, st = line.split()
+        expected[(m, p, int(st))] += 1
+    return expected
+
+
 def go_build(src, tmpdir, flags=()):
     """Builds a Go program from tests/integration/apps with the standard library only."""
     out = os.path.join(tmpdir, os.path.splitext(os.path.basename(src))[0])

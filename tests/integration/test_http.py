@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import (client_spans, curl, free_port, go_build, key, keys, server_spans, wait_port)
+from conftest import (client_requests, client_spans, curl, free_port, go_build, key, keys, server_spans, wait_port)
 
 SH_CLIENT = "read _; %s"
 
@@ -214,10 +214,7 @@ def test_node_server_and_client(trace, procs, tmpdir_path):
     t = trace("--port", str(port), "--pid", str(cli.pid))
     out = release(cli)
     spans = t.stop()
-    expected = Counter()
-    for line in out.splitlines():
-        m, p, st = line.split()
-        expected[(m, p, int(st))] += 1
+    expected = client_requests(out)
     assert sum(expected.values()) == 7
     assert keys(server_spans(spans, srv.pid)) == expected
     assert keys([s for s in client_spans(spans) if s["process.pid"] == cli.pid]) == expected
@@ -238,10 +235,7 @@ def test_go_server_and_client(trace, procs, tmpdir_path):
     t = trace("--exe", os.path.basename(server_bin), "--pid", str(cli.pid))
     out = release(cli)
     spans = t.stop()
-    expected = Counter()
-    for line in out.splitlines():
-        m, p, st = line.split()
-        expected[(m, p, int(st))] += 1
+    expected = client_requests(out)
     assert sum(expected.values()) == 9
     assert keys(server_spans(spans, srv.pid)) == expected
     assert keys([s for s in client_spans(spans) if s["process.pid"] == cli.pid]) == expected

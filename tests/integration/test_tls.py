@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import client_spans, free_port, go_build, keys, server_spans, wait_port
+from conftest import client_requests, client_spans, free_port, go_build, keys, server_spans, wait_port
 from test_http import release, released_client
 
 
@@ -242,10 +242,7 @@ def test_go_tls_client_and_server(trace, procs, tmpdir_path, cert):
     check_go_probed(t, "go_client")
     out = release(cli)
     spans = t.stop()
-    expected = Counter()
-    for line in out.splitlines():
-        m, p, st = line.split()
-        expected[(m, p, int(st))] += 1
+    expected = client_requests(out)
     assert sum(expected.values()) == 9, out
     assert keys(server_spans(spans, srv.pid)) == expected, spans
     cl = [s for s in client_spans(spans) if s["process.pid"] == cli.pid]

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import client_spans, free_port, keys, server_spans, wait_port
+from conftest import client_requests, client_spans, free_port, keys, server_spans, wait_port
 from test_http import release, released_client
 from test_tls import PY_TLS_SERVER, cert  # noqa: F401 (fixture)
 
@@ -179,10 +179,7 @@ def test_node_https_server_and_client(trace, procs, tmpdir_path, cert):
     t = trace("-v", "--tls", "--pid", str(srv.pid), "--pid", str(cli.pid))
     out = release(cli)
     spans = t.stop()
-    expected = Counter()
-    for line in out.splitlines():
-        m, p, st = line.split()
-        expected[(m, p, int(st))] += 1
+    expected = client_requests(out)
     assert sum(expected.values()) == 7
     check_https(spans, expected, lambda sp: server_spans(sp, srv.pid), "node")
     check_https(spans, expected, lambda sp: [s for s in client_spans(sp) if s["process.pid"] == cli.pid], "node")
