@@ -172,9 +172,9 @@ def test_node_https_server_and_client(trace, procs, tmpdir_path, cert):
         pytest.skip("node is not installed")
     here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
     port = free_port()
-    srv = procs(["node", os.path.join(here, "node_tls_server.js"), str(port), cert[0], cert[1]])
+    srv = procs(["node", os.path.join(here, "node_server.js"), str(port), cert[0], cert[1]])
     wait_port(port, proc=srv)
-    cli = procs(["node", os.path.join(here, "node_tls_client.js"), str(port)], stdin=subprocess.PIPE,
+    cli = procs(["node", os.path.join(here, "node_client.js"), str(port), "--tls"], stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE, text=True)
     t = trace("-v", "--tls", "--pid", str(srv.pid), "--pid", str(cli.pid))
     out = release(cli)

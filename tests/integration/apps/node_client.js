@@ -1,8 +1,11 @@
-// A node http client for the integration tests: node node_client.js PORT
-// Waits for a line on stdin, then sends its requests over a keep-alive agent.
-const http = require('http');
+// A node client for the integration tests: node node_client.js PORT [--tls]
+// Waits for a line on stdin, then sends its requests over a keep-alive agent; --tls: https,
+// the server's certificate not checked (the tests make it self-signed).
+const tls = process.argv[3] === '--tls';
+const http = require(tls ? 'https' : 'http');
 const port = Number(process.argv[2]);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const agent = new http.Agent(tls ? { keepAlive: true, maxSockets: 1, rejectUnauthorized: false }
+  : { keepAlive: true, maxSockets: 1 });
 function req(method, path, body) {
   return new Promise((resolve, reject) => {
     const r = http.request({ host: '127.0.0.1', port, method, path, agent }, (res) => {

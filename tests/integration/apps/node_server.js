@@ -1,11 +1,13 @@
-// A node http server for the integration tests: node node_server.js PORT
-const http = require('http');
+// A node server for the integration tests: node node_server.js PORT [CERT KEY]
+// With a certificate and key it serves https, else http.
+const fs = require('fs');
 const port = Number(process.argv[2]);
-http.createServer((req, res) => {
+const tls = process.argv.length > 4;
+const handler = (req, res) => {
   let body = [];
   req.on('data', (c) => body.push(c));
   req.on('end', () => {
-    const url = new URL(req.url, 'http://x');
+    const url = new URL(req.url, 'http://x'); // only the path and query are used
     if (url.pathname === '/json') {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ ok: true, n: url.searchParams.get('n') }));
@@ -19,4 +21,9 @@ http.createServer((req, res) => {
       res.end('not found');
     }
   });
-}).listen(port, '127.0.0.1');
+};
+const server = tls
+  ? require('https').createServer({ cert: fs.readFileSync(process.argv[3]), key: fs.readFileSync(process.argv[4]) },
+    handler)
+  : require('http').createServer(handler);
+server.listen(port, '127.0.0.1');
