@@ -93,13 +93,19 @@ def check_tls_spans(spans, expected, server_pid):
     assert all(s["process.executable.name"] == "curl" for s in cl)
 
 
-def test_python_tls_server_and_curl(trace, procs, tmpdir_path, cert):
+def start_py_tls_server(procs, tmpdir_path, cert):
+    """PY_TLS_SERVER on a free port with the test's certificate: (process, port)."""
     script = os.path.join(tmpdir_path, "tls_server.py")
     with open(script, "w") as f:
         f.write(PY_TLS_SERVER)
     port = free_port()
     srv = procs(["/usr/bin/python3", script, str(port), cert[0], cert[1]])
     wait_port(port, proc=srv)
+    return srv, port
+
+
+def test_python_tls_server_and_curl(trace, procs, tmpdir_path, cert):
+    srv, port = start_py_tls_server(procs, tmpdir_path, cert)
     base = "https://127.0.0.1:%d" % port
     cli = released_client(procs, "curl -sk -o /dev/null %s/index.html && curl -sk -o /dev/null %s/missing && "
                                  "curl -sk -o /dev/null -d x=1 %s/post && "
@@ -150,12 +156,7 @@ def test_nginx_tls_and_curl(trace, procs, tmpdir_path, cert):
 
 
 def test_tls_off_by_default_yields_no_spans_for_ciphertext(trace, procs, tmpdir_path, cert):
-    script = os.path.join(tmpdir_path, "tls_server.py")
-    with open(script, "w") as f:
-        f.write(PY_TLS_SERVER)
-    port = free_port()
-    srv = procs(["/usr/bin/python3", script, str(port), cert[0], cert[1]])
-    wait_port(port, proc=srv)
+    srv, port = start_py_tls_server(procs, tmpdir_path, cert)
     t = trace("--pid", str(srv.pid))
     for _ in range(3):
         r = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:%d/x" % port],
@@ -288,12 +289,7 @@ def test_go_tls_probed_at_exec_of_a_traced_process(trace, procs, tmpdir_path, ce
 
 def test_caps_lists_the_tls_libraries_of_each_process(procs, tmpdir_path, cert):
     """`beyla caps --pid` names what --tls would probe in each process, and what it cannot."""
-    script = os.path.join(tmpdir_path, "tls_server.py")
-    with open(script, "w") as f:
-        f.write(PY_TLS_SERVER)
-    port = free_port()
-    py = procs(["/usr/bin/python3", script, str(port), cert[0], cert[1]])
-    wait_port(port, proc=py)
+    py, port = start_py_tls_server(procs, tmpdir_path, cert)
     go, _ = go_tls_server(procs, tmpdir_path, cert)
     os.makedirs(os.path.join(tmpdir_path, "stripped"))
     stripped, _ = go_tls_server(procs, os.path.join(tmpdir_path, "stripped"), cert, ["-ldflags=-s"])

@@ -9,17 +9,7 @@ import pytest
 
 from conftest import client_requests, client_spans, free_port, keys, server_spans, wait_port
 from test_http import release, released_client
-from test_tls import PY_TLS_SERVER, cert  # noqa: F401 (fixture)
-
-
-def start_py_tls_server(procs, tmpdir_path, cert):
-    script = os.path.join(tmpdir_path, "tls_server.py")
-    with open(script, "w") as f:
-        f.write(PY_TLS_SERVER)
-    port = free_port()
-    srv = procs(["/usr/bin/python3", script, str(port), cert[0], cert[1]])
-    wait_port(port, proc=srv)
-    return srv, port
+from test_tls import cert, start_py_tls_server  # noqa: F401 (fixture)
 
 
 def check_https(spans, expected, kind_filter, exe=None):
