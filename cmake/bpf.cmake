@@ -42,7 +42,8 @@ function(beyla_bpf_object name)
   set(src ${dir}/${name}.bpf.c)
   set(obj ${BEYLA_BPF_GEN_DIR}/${name}.bpf.o)
   set(skel ${BEYLA_BPF_GEN_DIR}/${name}.skel.h)
-  file(GLOB bpf_headers ${CMAKE_SOURCE_DIR}/bpf/*.h)
+  # *.bpf.c too: a variant build includes another program file.
+  file(GLOB bpf_headers ${CMAKE_SOURCE_DIR}/bpf/*.h ${CMAKE_SOURCE_DIR}/bpf/*.bpf.c)
   add_custom_command(OUTPUT ${obj}
     COMMAND ${BEYLA_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${BEYLA_BPF_ARCH}
             -Wall -Wno-unused-function -Werror

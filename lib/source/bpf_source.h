@@ -54,6 +54,12 @@ struct BpfSourceOptions {
     const Logger *logger = nullptr; // must outlive the source; nullptr: silent
     // Whether the kernel has BPF ring buffers; unset: probed at start().
     std::optional<bool> ringbuf_supported;
+    // The fd -> socket walk (bpf/sock.bpf.h): through typed kernel pointers (6.2+, kernel
+    // BTF; cheaper) or CO-RE reads (any BTF). Unset: the first, falling back to the second
+    // when the kernel refuses it; set: that one only.
+    std::optional<bool> task_btf;
+    // Tests: act as if the kernel refused the typed-pointer build (the fallback's path).
+    bool refuse_task_btf = false;
     // Decrypted TLS: uprobes on the TLS libraries (OpenSSL's libssl.so.*, GnuTLS, OpenSSL
     // linked into an executable) that traced processes map, also later (dlopen), and on
     // the system's own. Off: those programs are not even loaded.
@@ -88,6 +94,7 @@ class BpfSource final : public EventSource {
     // After start().
     bool is_traced(uint32_t tgid) const; // in the kernel's traced-process map
     bool using_ringbuf() const { return use_ringbuf_; }
+    bool using_task_btf() const { return task_btf_; } // after start()
     uint64_t buffer_bytes() const { return buffer_bytes_; } // total over CPUs
     // "syscalls/sys_enter_read", "raw:sched_process_fork"...: attached, and absent here.
     const std::vector<std::string> &attached() const { return attached_; }
@@ -132,6 +139,7 @@ class BpfSource final : public EventSource {
     std::vector<Program> programs_;
     std::vector<std::string> attached_, skipped_;
     bool use_ringbuf_ = false;
+    bool task_btf_ = false;
     uint64_t buffer_bytes_ = 0;
     uint64_t perf_pages_ = 0;
     unsigned ncpus_ = 0;

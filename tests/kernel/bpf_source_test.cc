@@ -84,9 +84,10 @@ void expect_data(const Event *e, int dir, int sys, const std::string &payload, i
 }
 
 // The whole exchange with one source; the checks hold for either transport.
-void exchange_and_check(BpfTransport transport) {
+void exchange_and_check(BpfTransport transport, bool task_btf) {
     BpfSourceOptions o;
     o.transport = transport;
+    o.task_btf = task_btf;
     o.logger = test_logger();
     o.report_all_execs = false; // only this process' events, so all can be checked
     BpfSource src(o);
@@ -94,6 +95,7 @@ void exchange_and_check(BpfTransport transport) {
     src.start();
     INFO(src.describe());
     CHECK(src.using_ringbuf() == (transport == BpfTransport::RingBuf));
+    CHECK(src.using_task_btf() == task_btf);
     const uint32_t me = static_cast<uint32_t>(getpid());
 
     // A regular file, written and read: must produce nothing.
@@ -315,10 +317,58 @@ TEST_CASE("ring buffer: connections, data of every syscall, closes", "[kernel][r
         WARN("skipped: this kernel has no BPF ring buffer (5.8+)");
         return;
     }
-    exchange_and_check(BpfTransport::RingBuf);
+    SECTION("fd walk through CO-RE reads") { exchange_and_check(BpfTransport::RingBuf, false); }
+    SECTION("fd walk through typed kernel pointers") {
+        if (!kernel_has_rdonly_cast()) {
+            WARN("skipped: this kernel has no bpf_rdonly_cast kfunc (6.2+, kernel BTF)");
+            return;
+        }
+        exchange_and_check(BpfTransport::RingBuf, true);
+    }
 }
 
 TEST_CASE("perf buffer (forced): connections, data of every syscall, closes", "[kernel][perfbuf]") {
     KTEST_REQUIRE_BPF();
-    exchange_and_check(BpfTransport::PerfBuf);
+    exchange_and_check(BpfTransport::PerfBuf, false);
+}
+
+TEST_CASE("the fd walk through typed kernel pointers is used where the kernel takes it", "[kernel]") {
+    KTEST_REQUIRE_BPF();
+    BpfSourceOptions o;
+    o.logger = test_logger();
+    o.report_all_execs = false;
+    BpfSource src(o);
+    src.start();
+    INFO(src.describe());
+    CHECK(src.using_task_btf() == kernel_has_rdonly_cast());
+}
+
+TEST_CASE("a kernel that refuses the typed-pointer fd walk gets the CO-RE one", "[kernel]") {
+    KTEST_REQUIRE_BPF();
+    BpfSourceOptions o;
+    o.logger = test_logger();
+    o.report_all_execs = false;
+    o.refuse_task_btf = true;
+    BpfSource src(o);
+    src.trace_pid(static_cast<uint32_t>(getpid()), 0);
+    src.start();
+    INFO(src.describe());
+    CHECK_FALSE(src.using_task_btf());
+    Listener l;
+    int c = connect_loopback(l.port);
+    REQUIRE(c >= 0);
+    int s = accept(l.fd, nullptr, nullptr);
+    REQUIRE(s >= 0);
+    REQUIRE(write_all(c, "after fallback", 14));
+    REQUIRE(read_exact(s, 14) == "after fallback");
+    Collector col(src);
+    REQUIRE(col.wait_for([&] { return !col.data_on(c).empty() && !col.data_on(s).empty(); }));
+    CHECK(col.data_on(c)[0]->payload() == "after fallback");
+    CHECK(col.data_on(s)[0]->payload() == "after fallback");
+    close(c);
+    close(s);
+
+    o.task_btf = true; // asked for by name: no fallback, start() says why
+    BpfSource forced(o);
+    CHECK_THROWS(forced.start());
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include <algorithm>
@@ -64,6 +65,15 @@ inline const Logger *test_logger() {
 
 inline bool kernel_has_ringbuf() {
     return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) > 0;
+}
+
+// What the typed-pointer fd walk needs (bpf/sock.bpf.h): the kfunc in the kernel's BTF.
+inline bool kernel_has_rdonly_cast() {
+    struct btf *btf = btf__load_vmlinux_btf();
+    if (!btf) return false;
+    bool found = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0;
+    btf__free(btf);
+    return found;
 }
 
 struct Event {
