@@ -259,40 +259,53 @@ def wrk(url, seconds, threads=2, conns=16):
 
 
 class Floor:
-    """beyla_floor_bench in the background: empty programs on the tracer's hooks."""
+    """beyla_floor_bench in the background: empty programs on the tracer's hooks, or with
+    copy_pid the copy floor (payload bytes into a ring buffer, a reader that only counts)."""
 
-    def __init__(self, exe):
-        self.proc = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    def __init__(self, exe, copy_pid=None):
+        argv = [exe] + (["--copy", str(copy_pid)] if copy_pid else [])
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = self.proc.stdout.readline()
         if "hooks attached" not in line:
             self.proc.kill()
             raise RuntimeError("floor did not attach: %s" % line.strip())
         self.hooks = int(line.split()[1])
 
+    def cpu(self):
+        return cpu_ticks(self.proc.pid)
+
     def stop(self):
+        """Stops it; the copy floor's counts (events, bytes, ring_full) or {}."""
         self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(60)
+        out, _ = self.proc.communicate(timeout=60)
+        counts = {}
+        for word in out.split():
+            k, _, v = word.partition("=")
+            if v.isdigit():
+                counts[k] = int(v)
+        return counts
 
 
-def run_phase(args, ngx, instrumented, load, transport="ringbuf", floor=False):
-    """One phase: optional tracer (or the floor), the load, and per-request costs measured around
-    the load only."""
-    fl = Floor(args.floor_exe) if floor else None
+def run_phase(args, ngx, instrumented, load, transport="ringbuf", floor=None):
+    """One phase: optional tracer (or a floor: "empty" or "copy"), the load, and per-request costs
+    measured around the load only. A copy floor's reader counts as the tracer."""
+    fl = Floor(args.floor_exe, ngx.pid if floor == "copy" else None) if floor else None
     tr = Tracer(args.cli, ngx.pid, args.tmp, transport) if instrumented else None
+    reader = tr or (fl if floor == "copy" else None)
     ngx.flush_log()
     served0, full0 = ngx.log_lines()
-    s0, t0, w0 = ngx.cpu(), tr.cpu() if tr else 0, time.monotonic()
+    s0, t0, w0 = ngx.cpu(), reader.cpu() if reader else 0, time.monotonic()
     res = load()
     w1 = time.monotonic()
-    if tr:
+    if reader:
         time.sleep(0.2)  # the last timed drain (50 ms) lands in this phase's tracer CPU
-    s1, t1 = ngx.cpu(), tr.cpu() if tr else 0
+    s1, t1 = ngx.cpu(), reader.cpu() if reader else 0
     ngx.flush_log()
     served, full = ngx.log_lines()
     served, full = served - served0, full - full0
-    if fl:
-        fl.stop()
+    copy_counts = fl.stop() if fl else {}
     out = {"instrumented": instrumented, "floor": floor, "served": served, "complete": full, "seconds": w1 - w0, "rps": served / (w1 - w0),
+           "copy_counts": copy_counts,
            "server_us_per_req": (s1 - s0) / CLK_TCK * 1e6 / max(served, 1),
            "tracer_us_per_req": (t1 - t0) / CLK_TCK * 1e6 / max(served, 1)}
     out.update(res)
@@ -338,50 +351,65 @@ def saturation(args, ngx):
     return phases
 
 
+FLOOR_MODES = {"U": None, "F": "empty", "C": "copy", "I": None}
+
+
 def floor_cmp(args, ngx):
-    """U / F / I triples, F = empty programs on the same hooks: how much of the overhead the hooks
-    cost before any of the tracer's work, at the fixed rate (CPU, p99) and at saturation."""
+    """U / F / C / I quadruples, back to back so that they share the machine's state. F = empty
+    programs on the same hooks: what the hooks cost before any work. C = the copy floor: the least
+    a payload-capturing tracer does (pid filter, per-thread buffer pointer, timestamp, bytes into
+    the ring, a reader that counts). At the fixed rate (CPU, p99) and at saturation."""
     out = {"fixed": [], "saturation": []}
     for i in range(args.phases):
-        for mode in ("U", "F", "I"):
+        for mode in "UFCI":
             def load():
                 lat, errors, cmd = hey(ngx.url, args.rate, args.conns, args.seconds)
                 return {"p99_ms": pct(lat, 99), "errors": errors, "cmd": cmd}
-            p = run_phase(args, ngx, mode == "I", load, floor=mode == "F")
+            p = run_phase(args, ngx, mode == "I", load, floor=FLOOR_MODES[mode])
             p["mode"] = mode
-            log("  floor fixed %s: %.0f req/s server %.2f us/req tracer %.2f us/req p99 %.2f ms" % (
-                mode, p["rps"], p["server_us_per_req"], p["tracer_us_per_req"], p["p99_ms"]))
+            log("  floor fixed %s: %.0f req/s server %.2f us/req tracer %.2f us/req p99 %.2f ms%s" % (
+                mode, p["rps"], p["server_us_per_req"], p["tracer_us_per_req"], p["p99_ms"],
+                " copy %s" % p["copy_counts"] if p["copy_counts"] else ""))
             out["fixed"].append(p)
-        for mode in ("U", "F", "I"):
+        for mode in "UFCI":
             def load():
                 rps, cmd = wrk(ngx.url, args.seconds)
                 return {"wrk_rps": rps, "cmd": cmd}
-            p = run_phase(args, ngx, mode == "I", load, floor=mode == "F")
+            p = run_phase(args, ngx, mode == "I", load, floor=FLOOR_MODES[mode])
             p["mode"] = mode
-            log("  floor saturation %s: %.0f req/s server %.2f us/req" % (mode, p["rps"], p["server_us_per_req"]))
+            log("  floor saturation %s: %.0f req/s server %.2f us/req tracer %.2f us/req%s" % (
+                mode, p["rps"], p["server_us_per_req"], p["tracer_us_per_req"],
+                " copy %s" % p["copy_counts"] if p["copy_counts"] else ""))
             out["saturation"].append(p)
     return out
 
 
 def summarize_floor(fl):
-    """Per triple: F and I against their own U; medians over triples."""
+    """Per quadruple: F, C and I against their own U; medians over quadruples."""
     def by(phases, mode, key):
         return [p[key] for p in phases if p["mode"] == mode]
     fx, st = fl["fixed"], fl["saturation"]
-    su, sf, si = (by(fx, m, "server_us_per_req") for m in "UFI")
-    ti = by(fx, "I", "tracer_us_per_req")
-    pu, pf, pi = (by(fx, m, "p99_ms") for m in "UFI")
-    ru, rf, ri = (by(st, m, "rps") for m in "UFI")
+    su, sf, sc, si = (by(fx, m, "server_us_per_req") for m in "UFCI")
+    tc, ti = by(fx, "C", "tracer_us_per_req"), by(fx, "I", "tracer_us_per_req")
+    pu, pf, pc, pi = (by(fx, m, "p99_ms") for m in "UFCI")
+    ru, rf, rc, ri = (by(st, m, "rps") for m in "UFCI")
     n = range(len(su))
     med = statistics.median
+    nan = float("nan")
+    full = sum(p["copy_counts"].get("ring_full", 0) for p in fx + st)
     return {
         "fixed_floor_us": med([sf[k] - su[k] for k in n]),
+        "fixed_copy_server_us": med([sc[k] - su[k] for k in n]),
+        "fixed_copy_us": med([sc[k] - su[k] + tc[k] for k in n]),
         "fixed_inst_server_us": med([si[k] - su[k] for k in n]),
         "fixed_inst_us": med([si[k] - su[k] + ti[k] for k in n]),
-        "p99_floor_ratio": med([pf[k] / pu[k] for k in n if pu[k]] or [float("nan")]),
-        "p99_inst_ratio": med([pi[k] / pu[k] for k in n if pu[k]] or [float("nan")]),
+        "p99_floor_ratio": med([pf[k] / pu[k] for k in n if pu[k]] or [nan]),
+        "p99_copy_ratio": med([pc[k] / pu[k] for k in n if pu[k]] or [nan]),
+        "p99_inst_ratio": med([pi[k] / pu[k] for k in n if pu[k]] or [nan]),
         "sat_floor_ratio": med([rf[k] / ru[k] for k in n if ru[k]]),
+        "sat_copy_ratio": med([rc[k] / ru[k] for k in n if ru[k]]),
         "sat_inst_ratio": med([ri[k] / ru[k] for k in n if ru[k]]),
+        "copy_ring_full": full,
     }
 
 
@@ -618,13 +646,16 @@ def table(args, m, s, ceil, dec, start, prof=None, floor=None):
             prof["ns_per_req"], top), "", True)
     if floor:
         f = summarize_floor(floor)
-        row("floor: server CPU per request added by empty programs on the same hooks, at %d req/s (µs)" % args.rate,
-            "", "", "+%.2f (tracing: +%.2f server, +%.2f with the tracer)" % (
-                f["fixed_floor_us"], f["fixed_inst_server_us"], f["fixed_inst_us"]), "", True)
-        row("floor: p99 latency at %d req/s, empty programs / tracing" % args.rate, "", "", "×%.3f / ×%.3f" % (
-            f["p99_floor_ratio"], f["p99_inst_ratio"]), "", True)
-        row("floor: throughput at saturation, empty programs / tracing", "", "", "×%.3f / ×%.3f" % (
-            f["sat_floor_ratio"], f["sat_inst_ratio"]), "", True)
+        row("floor: server CPU per request added at %d req/s (µs): empty programs / copy floor (+ its reader) / tracing (+ tracer)" % args.rate,
+            "", "", "+%.2f / +%.2f (+%.2f) / +%.2f (+%.2f)" % (
+                f["fixed_floor_us"], f["fixed_copy_server_us"], f["fixed_copy_us"], f["fixed_inst_server_us"],
+                f["fixed_inst_us"]), "", True)
+        row("floor: p99 latency at %d req/s, empty programs / copy floor / tracing" % args.rate, "", "",
+            "×%.3f / ×%.3f / ×%.3f" % (f["p99_floor_ratio"], f["p99_copy_ratio"], f["p99_inst_ratio"]), "", True)
+        row("floor: throughput at saturation, empty programs / copy floor / tracing", "", "", "×%.3f / ×%.3f / ×%.3f" % (
+            f["sat_floor_ratio"], f["sat_copy_ratio"], f["sat_inst_ratio"]), "", True)
+        row("copy floor: outputs refused by a full ring", "", "", "%d" % f["copy_ring_full"], "0",
+            not f["copy_ring_full"])
     if ceil:
         for transport, steps in ceil.items():
             last = steps[-1]
@@ -694,7 +725,7 @@ def main():
             log("saturation:")
             sat = saturation(args, ngx)
         if "floor" in only:
-            log("floor (U/F/I):")
+            log("floor (U/F/C/I):")
             floor = floor_cmp(args, ngx)
         if "probes" in only:
             log("probe profile:")
