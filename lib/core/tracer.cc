@@ -19,6 +19,14 @@
 
 namespace beyla {
 
+// Spans take only what framing extracts from the header fields: keeping the fields too
+// would copy every one of them per message.
+http1::ConnectionLimits http_limits() {
+    http1::ConnectionLimits l;
+    l.keep_headers = false;
+    return l;
+}
+
 // One traced connection: the identity of its kernel socket, its addresses and the
 // protocol state. An fd reused by another socket gets a new ConnState (sock_id differs).
 struct ConnState {
@@ -27,7 +35,7 @@ struct ConnState {
     uint32_t tgid = 0;
     uint32_t last_tid[2] = {0, 0}; // by direction
     uint64_t last_seen = 0;
-    http1::Connection http;
+    http1::Connection http{http1::Role::kUnknown, http_limits()};
     // Counters of `http` already added to the tracer's totals.
     uint64_t seen_errors = 0, seen_unmatched = 0;
     bool counted_non_http = false;
@@ -278,7 +286,8 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
         }
         c->http = http1::Connection(ev.role == BEYLA_ROLE_SERVER   ? http1::Role::kServer
                                     : ev.role == BEYLA_ROLE_CLIENT ? http1::Role::kClient
-                                                                   : http1::Role::kUnknown);
+                                                                   : http1::Role::kUnknown,
+                                    http_limits());
         c->seen_errors = c->seen_unmatched = 0;
         c->pos_known[0] = c->pos_known[1] = false; // plaintext has its own positions
     };

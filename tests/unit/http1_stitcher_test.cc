@@ -63,6 +63,22 @@ TEST_CASE("http1 GET with query pairs with its response", "[http1]") {
     CHECK(w.conn.pending_requests() == 0);
 }
 
+TEST_CASE("http1 without kept header fields: same framing, no fields", "[http1]") {
+    ConnectionLimits limits;
+    limits.keep_headers = false;
+    Wire w(Role::kServer, limits);
+    w.in("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    w.out("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+    w.in("GET /b HTTP/1.1\r\nBad Field: x\r\n\r\n"); // still checked: not a field name
+    auto recs = w.take();
+    REQUIRE(recs.size() == 1);
+    CHECK(recs[0].req.body_size == 3);
+    CHECK(recs[0].resp.body_size == 2);
+    CHECK(recs[0].req.headers.empty());
+    CHECK(recs[0].resp.headers.empty());
+    CHECK(w.c().parse_errors > 0);
+}
+
 TEST_CASE("http1 POST with content-length across chunks", "[http1]") {
     Wire w;
     const uint64_t t0 =

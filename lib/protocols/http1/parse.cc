@@ -267,7 +267,8 @@ void reset_message(Message *m) {
 
 // parse_head for a message in its default state: the one being built by ParseFrame.
 // On kNeedsMoreData *m is left untouched.
-ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, Framing *f, size_t *head_len) {
+ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, Framing *f, size_t *head_len,
+                           bool keep_headers = true) {
     *f = Framing{};
     const std::string_view b = buf.substr(0, kMaxHeadBytes);
 
@@ -303,7 +304,7 @@ ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, F
 
     m->type = type;
     if (!parse_start_line(type, trim_cr(b.substr(0, ends[0])), m, true)) return ParseState::kInvalid;
-    m->headers.reserve(lines - 1, end);
+    if (keep_headers) m->headers.reserve(lines - 1, end);
     size_t p = ends[0] + 1;
     for (size_t i = 1; i < lines; i++) {
         const size_t nl = i < kRemembered ? ends[i] : b.find('\n', p);
@@ -312,7 +313,7 @@ ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, F
         std::string_view name, value;
         if (!split_field(line, &name, &value) || !apply_framing_field(name, value, f))
             return ParseState::kInvalid;
-        m->headers.add(name, value);
+        if (keep_headers) m->headers.add(name, value);
     }
     *head_len = end;
     return ParseState::kSuccess;
@@ -417,7 +418,7 @@ ParseState start_message(MessageType type, DataStream &s, ParserState *st) {
     Framing f;
     size_t len = 0;
     Message &m = st->msg;
-    const ParseState r = parse_head_into(type, v, &m, &f, &len);
+    const ParseState r = parse_head_into(type, v, &m, &f, &len, st->keep_headers);
     if (r == ParseState::kNeedsMoreData) {
         if (cut_by_gap) return fail(st); // a gap in the head
         // Resume from here next time, once the start line is complete and so checked.

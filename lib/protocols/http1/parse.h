@@ -70,6 +70,9 @@ struct ParserState {
     uint64_t scan_pos = 0;
     size_t scanned = 0;
     bool switches = false; // once complete, it stops the stream
+    // Whether msg.headers keeps the fields. Off, they are still checked and framing still
+    // read from them: the tracer's spans use nothing else.
+    bool keep_headers = true;
     Message msg;
 
     bool in_progress() const { return phase != Phase::kHead; }

@@ -6,7 +6,9 @@ namespace beyla::http1 {
 
 Connection::Connection(Role role, const ConnectionLimits &limits)
     : limits_(limits),
-      role_(role), streams_{DataStream(limits.stream_capacity), DataStream(limits.stream_capacity)} {}
+      role_(role), streams_{DataStream(limits.stream_capacity), DataStream(limits.stream_capacity)} {
+    req_state_.keep_headers = resp_state_.keep_headers = limits.keep_headers;
+}
 
 void Connection::set_role(Role role) {
     if (role_ != Role::kUnknown || role == Role::kUnknown || closed_ || non_http_ || upgraded_) return;

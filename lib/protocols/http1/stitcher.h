@@ -25,6 +25,7 @@ struct ConnectionLimits {
     size_t max_pending = 1024;                             // requests (or responses) queued awaiting a pair
     uint32_t non_http_after = 3;                           // consecutive invalid frames, nothing ever parsed
     uint32_t non_http_after_parsed = 64;                   // the same, once some message did parse
+    bool keep_headers = true;                              // Message::headers filled
 };
 
 struct ConnectionCounters {
