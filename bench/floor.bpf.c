@@ -102,6 +102,21 @@ struct {
 	__uint(max_entries, 8 << 20);
 } copy_ring SEC(".maps");
 
+/* Or one ring per CPU, half the size each (copy_percpu): no lock or producer position
+ * shared between CPUs. Filled by beyla_floor_bench. */
+struct copy_cpu_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct copy_cpu_ring);
+} copy_rings SEC(".maps");
+
+const volatile bool copy_percpu = false;
+
 __u64 copy_full; /* outputs the ring refused */
 
 static __always_inline int copy_enter(struct enter_ctx *ctx, __u64 iov)
@@ -149,7 +164,15 @@ static __always_inline int copy_exit(struct exit_ctx *ctx, bool bytes)
 	__u64 size = __builtin_offsetof(struct copy_rec, data) + len;
 	if (size > sizeof(*r))
 		size = sizeof(*r);
-	if (bpf_ringbuf_output(&copy_ring, r, size, BPF_RB_NO_WAKEUP))
+	long err;
+	if (copy_percpu) {
+		__u32 cpu = bpf_get_smp_processor_id();
+		void *ring = bpf_map_lookup_elem(&copy_rings, &cpu);
+		err = ring ? bpf_ringbuf_output(ring, r, size, BPF_RB_NO_WAKEUP) : -1;
+	} else {
+		err = bpf_ringbuf_output(&copy_ring, r, size, BPF_RB_NO_WAKEUP);
+	}
+	if (err)
 		__sync_fetch_and_add(&copy_full, 1);
 	return 0;
 }

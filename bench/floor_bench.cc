@@ -4,6 +4,8 @@
 //   beyla_floor_bench --copy PID...   the least a payload-capturing tracer does, for PID and its
 //                                     children, with a reader that drains the ring every 5 ms
 //                                     and only counts (the cost before any decoding)
+//   beyla_floor_bench --copy-percpu PID...   the same with one ring buffer per CPU
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <csignal>
 #include <cstdio>
@@ -50,12 +52,13 @@ bool is_copy_hook(const char *prog) {
 } // namespace
 
 int main(int argc, char **argv) {
-    bool copy = argc > 1 && std::strcmp(argv[1], "--copy") == 0;
+    bool percpu = argc > 1 && std::strcmp(argv[1], "--copy-percpu") == 0;
+    bool copy = percpu || (argc > 1 && std::strcmp(argv[1], "--copy") == 0);
     std::vector<int> pids;
     for (int i = 2; copy && i < argc; i++)
         with_children(std::atoi(argv[i]), pids);
     if (copy && pids.empty()) {
-        std::fprintf(stderr, "usage: beyla_floor_bench [--copy PID...]\n");
+        std::fprintf(stderr, "usage: beyla_floor_bench [--copy|--copy-percpu PID...]\n");
         return 2;
     }
     auto tfs = beyla::find_tracefs("/sys", "/proc", true);
@@ -76,6 +79,12 @@ int main(int argc, char **argv) {
         bool load = copy ? is_copy || !is_copy_hook(name) : !is_copy;
         bpf_program__set_autoload(prog, load);
     }
+    int ncpu = libbpf_num_possible_cpus();
+    skel->rodata->copy_percpu = percpu;
+    if (ncpu <= 0 || bpf_map__set_max_entries(skel->maps.copy_rings, static_cast<uint32_t>(ncpu))) {
+        std::fprintf(stderr, "floor: cannot size the per-CPU ring map\n");
+        return 1;
+    }
     if (floor_bpf__load(skel)) {
         std::perror("floor: load");
         floor_bpf__destroy(skel);
@@ -92,6 +101,16 @@ int main(int argc, char **argv) {
         std::perror("floor: ring buffer");
         floor_bpf__destroy(skel);
         return 1;
+    }
+    for (int cpu = 0; percpu && cpu < ncpu; cpu++) {
+        int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, nullptr, 0, 0, 4u << 20, nullptr);
+        uint32_t k = static_cast<uint32_t>(cpu);
+        if (fd < 0 || bpf_map_update_elem(bpf_map__fd(skel->maps.copy_rings), &k, &fd, BPF_ANY) ||
+            ring_buffer__add(rb, fd, on_event, &counts)) {
+            std::perror("floor: per-CPU ring buffer");
+            floor_bpf__destroy(skel);
+            return 1;
+        }
     }
     int n = 0;
     bpf_object__for_each_program(prog, skel->obj) {

@@ -383,8 +383,12 @@ static __always_inline long copy_chunk(__u8 *payload, __u64 off, __u64 src, __u6
 	return bpf_probe_read_user(payload + off, len, (const void *)src);
 }
 
-/* Gathers up to `want` bytes from an iovec array into payload. Returns bytes copied. */
-static __always_inline __u64 copy_iov(__u8 *payload, __u64 iov, __u64 iovcnt, __u64 want, __u8 *flags)
+/* Gathers up to `want` bytes from an iovec array into payload. Returns bytes copied.
+ * spill: scratch memory the running offset passes through after each iovec, so that the
+ * verifier forgets its exact range and the iterations do not multiply the paths it walks
+ * (without it the iovec programs were a third of start()). */
+static __always_inline __u64 copy_iov(__u8 *payload, __u32 *spill, __u64 iov, __u64 iovcnt, __u64 want,
+				      __u8 *flags)
 {
 	__u64 off = 0;
 #pragma unroll
@@ -405,7 +409,8 @@ static __always_inline __u64 copy_iov(__u8 *payload, __u64 iov, __u64 iovcnt, __
 			*flags |= BEYLA_DATA_F_PARTIAL;
 			return off;
 		}
-		off += len;
+		*spill = off + len; /* want <= BEYLA_MAX_PAYLOAD: fits */
+		off = *(volatile __u32 *)spill;
 	}
 	/* More iovecs than we walk, and bytes left in them. */
 	if (off < want)
@@ -525,14 +530,14 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			captured = 0;
 		}
 	} else if (kind == KIND_IOV) {
-		captured = copy_iov(payload, a.buf, a.count, bytes < prefix ? bytes : prefix, &flags);
+		captured = copy_iov(payload, &ev->captured, a.buf, a.count, bytes < prefix ? bytes : prefix, &flags);
 	} else if (kind == KIND_MSG) {
 		struct u_msghdr m;
 		if (bpf_probe_read_user(&m, sizeof(m), (const void *)a.buf)) {
 			count(BEYLA_CNT_READ_FAULT);
 			flags |= BEYLA_DATA_F_PARTIAL;
 		} else {
-			captured = copy_iov(payload, m.iov, m.iovlen, bytes < prefix ? bytes : prefix, &flags);
+			captured = copy_iov(payload, &ev->captured, m.iov, m.iovlen, bytes < prefix ? bytes : prefix, &flags);
 		}
 	} else if (kind == KIND_MMSG) {
 		/* ret is a message count: bytes are the sum of the kernel-filled msg_len. */
@@ -544,7 +549,7 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			flags |= BEYLA_DATA_F_PARTIAL;
 		} else {
 			bytes = mm.len;
-			captured = copy_iov(payload, mm.hdr.iov, mm.hdr.iovlen, bytes < prefix ? bytes : prefix, &flags);
+			captured = copy_iov(payload, &ev->captured, mm.hdr.iov, mm.hdr.iovlen, bytes < prefix ? bytes : prefix, &flags);
 		}
 #pragma unroll
 		for (int i = 1; i < BEYLA_MAX_MMSG; i++) {
@@ -561,6 +566,13 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 		if (nmsg > BEYLA_MAX_MMSG)
 			flags |= BEYLA_DATA_F_PARTIAL;
 	}
+	/* Through memory and back: the verifier forgets the exact range of captured, so the
+	 * rest of the program is verified once, not once per way the copy above can end (a
+	 * third of start() went into the iovec programs). */
+	if (captured > BEYLA_MAX_PAYLOAD)
+		captured = BEYLA_MAX_PAYLOAD;
+	ev->captured = captured;
+	captured = *(volatile __u32 *)&ev->captured;
 	/* sendfile carries no payload by design: not a truncation. */
 	if (kind != KIND_SENDFILE && !(flags & BEYLA_DATA_F_ENCRYPTED) && bytes > prefix)
 		count(BEYLA_CNT_TRUNCATED);
@@ -570,7 +582,6 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	ev->bytes = bytes;
 	if (captured > BEYLA_MAX_PAYLOAD)
 		captured = BEYLA_MAX_PAYLOAD;
-	ev->captured = captured;
 	ev->direction = dir;
 	ev->syscall = sys;
 	ev->flags = flags | BEYLA_DATA_F_POS;

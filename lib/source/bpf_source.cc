@@ -252,6 +252,14 @@ void BpfSource::load(const std::string &tracefs) {
     if (possible <= 0) fail(-possible, "counting the possible CPUs failed: {}", errno_str(-possible));
     err = bpf_map__set_max_entries(skel_->maps.data_scratch, static_cast<uint32_t>(possible));
     if (err) fail(-err, "sizing the scratch map failed: {}", errno_str(-err));
+    if (!opts_.tls) {
+        // Never used without TLS: not worth preallocating (LRU maps fill at creation, which
+        // was a tenth of start()).
+        for (bpf_map *m : {skel_->maps.tls_sessions, skel_->maps.go_tls_calls}) {
+            err = bpf_map__set_max_entries(m, 1);
+            if (err) fail(-err, "sizing the map {} failed: {}", bpf_map__name(m), errno_str(-err));
+        }
+    }
 
     // Every program names its hook in its section; resolve the syscall tracepoint ids
     // now, so that programs for tracepoints this kernel lacks are not even loaded.
