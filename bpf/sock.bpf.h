@@ -127,6 +127,33 @@ static __always_inline bool fd_to_tcp_sock(__s64 fd, struct sock_ref *out)
 #endif /* BEYLA_TASK_BTF */
 
 /* Local and remote address of sk; IPv4 as v4-mapped IPv6, ports in host order. */
+#ifdef BEYLA_TASK_BTF
+static __always_inline void sock_addr(struct sock *sk_in, struct beyla_sockaddr *a)
+{
+	__builtin_memset(a, 0, sizeof(*a));
+	struct sock *sk = bpf_rdonly_cast(sk_in, bpf_core_type_id_kernel(struct sock));
+	if (!sk)
+		return;
+	__u16 family = sk->__sk_common.skc_family;
+	a->family = family;
+	a->lport = sk->__sk_common.skc_num; /* host order */
+	a->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (family == AF_INET6) {
+		if (bpf_core_field_exists(sk->__sk_common.skc_v6_daddr)) {
+			__builtin_memcpy(a->laddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+			__builtin_memcpy(a->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+		}
+		return;
+	}
+	a->laddr[10] = 0xff;
+	a->laddr[11] = 0xff;
+	a->raddr[10] = 0xff;
+	a->raddr[11] = 0xff;
+	__u32 l = sk->__sk_common.skc_rcv_saddr, r = sk->__sk_common.skc_daddr;
+	__builtin_memcpy(&a->laddr[12], &l, 4);
+	__builtin_memcpy(&a->raddr[12], &r, 4);
+}
+#else
 static __always_inline void sock_addr(struct sock *sk, struct beyla_sockaddr *a)
 {
 	__builtin_memset(a, 0, sizeof(*a));
@@ -149,5 +176,6 @@ static __always_inline void sock_addr(struct sock *sk, struct beyla_sockaddr *a)
 	bpf_core_read(&a->laddr[12], 4, &sk->__sk_common.skc_rcv_saddr);
 	bpf_core_read(&a->raddr[12], 4, &sk->__sk_common.skc_daddr);
 }
+#endif /* BEYLA_TASK_BTF */
 
 #endif /* BEYLA_SOCK_BPF_H */
