@@ -9,6 +9,7 @@
 #include "common/opts.h"
 #include "core/span_json.h"
 #include "core/tracer.h"
+#include "protocols/registry.h"
 
 struct beyla_tracer {
     std::unique_ptr<beyla::Tracer> impl;
@@ -65,6 +66,13 @@ BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *
         if (const char *p = BEYLA_OPTS_GET(opts, record_path, nullptr)) o.record_path = p;
         if (const char *p = BEYLA_OPTS_GET(opts, proc_root, nullptr)) o.proc_root = p;
         o.capture_tls = BEYLA_OPTS_GET(opts, capture_tls, false);
+        const char *const *protos = BEYLA_OPTS_GET(opts, protocols, nullptr);
+        size_t nprotos = BEYLA_OPTS_GET(opts, protocol_count, 0);
+        if (nprotos && !protos) beyla::fail(EINVAL, "protocol_count is set but protocols is NULL");
+        for (size_t i = 0; i < nprotos; i++) {
+            if (!protos[i] || !*protos[i]) beyla::fail(EINVAL, "empty protocol name");
+            o.protocols.emplace_back(protos[i]);
+        }
         t->impl = std::make_unique<beyla::Tracer>(std::move(o));
         return 0;
     });
@@ -126,6 +134,23 @@ BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *t, struct beyla_stat
     if (!t || !out) return -EINVAL;
     beyla_stats s = t->impl->stats();
     return beyla::copy_out(out, s);
+}
+
+BEYLA_API int beyla_tracer_counter(const struct beyla_tracer *t, size_t idx, const char **name, uint64_t *value) {
+    if (!t || !name || !value) return -EINVAL;
+    const auto &c = t->impl->protocol_counters();
+    if (idx >= c.size()) return -ENOENT;
+    *name = c[idx].first.c_str();
+    *value = c[idx].second;
+    return 0;
+}
+
+BEYLA_API const char *beyla_protocol_name(int protocol) { return beyla::protocol_name(protocol); }
+
+BEYLA_API const char *beyla_protocol_list(size_t idx) {
+    // Registry names are string literals: NUL-terminated views.
+    const auto names = beyla::protocols::registry_names();
+    return idx < names.size() ? names[idx].data() : nullptr;
 }
 
 BEYLA_API int beyla_tracer_tls_library(struct beyla_tracer *t, size_t idx, struct beyla_tls_library *out) {

@@ -181,7 +181,9 @@ enum beyla_span_kind {
 
 enum beyla_protocol {
 	BEYLA_PROTO_UNKNOWN = 0,
-	BEYLA_PROTO_HTTP1 = 1,
+	BEYLA_PROTO_HTTP1 = 1, /* HTTP/1.0 and 1.1; JSON "http" */
+	BEYLA_PROTO_HTTP2 = 2, /* HTTP/2 (h2c, h2 over TLS); JSON "http" with network.protocol.version "2" */
+	BEYLA_PROTO_GRPC = 3,  /* gRPC over HTTP/2; JSON "grpc" */
 };
 
 enum beyla_attr_type {
@@ -266,9 +268,14 @@ struct beyla_tracer_opts {
 	 * later (dlopen); such spans carry url.scheme "https". Off by default.
 	 * beyla_tracer_tls_library() lists what was probed. */
 	bool capture_tls;
+	/* Protocols to decode, by name (beyla_protocol_list()): "http" (HTTP/1.x), "http2",
+	 * "grpc", ...; protocol_count 0 decodes every one. An unknown name fails with -EINVAL.
+	 * Since 0.2. */
+	const char *const *protocols;
+	size_t protocol_count;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field capture_tls
+#define beyla_tracer_opts__last_field protocol_count
 
 struct beyla_tracer;
 
@@ -304,7 +311,7 @@ struct beyla_stats {
 	uint64_t truncated;        /* syscalls with more bytes than the payload prefix */
 	uint64_t unmatched;        /* requests or responses left unpaired (not counted in incomplete) */
 	uint64_t connections;      /* connections seen */
-	uint64_t non_http;         /* connections given up as not HTTP */
+	uint64_t non_http;         /* the same as unknown_protocol (its name before 0.2) */
 	uint64_t processes;        /* processes currently traced */
 	uint64_t malformed;        /* events that failed validation (recordings, corrupt data) */
 	uint64_t incomplete;       /* spans whose response a connection close cut short or preempted
@@ -314,9 +321,26 @@ struct beyla_stats {
 	uint64_t gaps;             /* times a connection's events were lost in between (from the
 	                            * kernel's stream positions): its parsing resynced there */
 	uint64_t gap_bytes;        /* bytes those losses held */
+	/* Connections set aside undecoded: no enabled protocol claimed their first bytes, or
+	 * the protocol that did gave up on them. Since 0.2. */
+	uint64_t unknown_protocol;
 	size_t : 0;
 };
-#define beyla_stats__last_field gap_bytes
+#define beyla_stats__last_field unknown_protocol
+
+/* Protocol-specific counters of the tracer, by name (e.g. "http2.fields_unknown": header
+ * fields a span lacks because they referenced HPACK state the tracer never saw). The
+ * idx-th counter: 0 with *name and *value set, -ENOENT past the last one. *name stays
+ * valid for the life of the tracer. Since 0.2. */
+BEYLA_API int beyla_tracer_counter(const struct beyla_tracer *tracer, size_t idx, const char **name,
+				   uint64_t *value);
+
+/* The name of a span's protocol as JSON spans give it ("http" for both HTTP/1 and HTTP/2,
+ * "grpc", ...), "unknown" for values this build does not know. Since 0.2. */
+BEYLA_API const char *beyla_protocol_name(int protocol);
+/* The idx-th protocol name a selection (beyla_tracer_opts.protocols) may use, NULL past
+ * the last. Since 0.2. */
+BEYLA_API const char *beyla_protocol_list(size_t idx);
 
 BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
 

@@ -38,12 +38,16 @@ void SpanBuilder::add_int(const char *key, int64_t v) {
 }
 
 const beyla_span &SpanBuilder::build(const SpanInput &in) {
+    static const protocols::Exchange kEmpty;
+    const protocols::Exchange &ex = in.ex ? *in.ex : kEmpty;
     attrs_.clear();
-    if (!in.method.empty()) add_str("http.request.method", method_, in.method);
-    add_str("url.path", path_, in.path);
-    if (with_query_ && in.has_query) add_str("url.query", query_, in.query);
-    if (!in.scheme.empty()) add_str("url.scheme", scheme_, in.scheme);
-    if (in.status >= 0) add_int("http.response.status_code", in.status);
+    if (!ex.method.empty()) add_str("http.request.method", method_, ex.method);
+    if (!ex.path.empty()) {
+        add_str("url.path", path_, ex.path);
+        if (with_query_ && ex.has_query) add_str("url.query", query_, ex.query);
+        if (!in.scheme.empty()) add_str("url.scheme", scheme_, in.scheme);
+    }
+    if (ex.status >= 0) add_int("http.response.status_code", ex.status);
     if (in.addr && in.addr->family) {
         // Server spans: we are the server (local end). Client spans: the peer is.
         bool server = in.kind == BEYLA_SPAN_SERVER;
@@ -54,25 +58,34 @@ const beyla_span &SpanBuilder::build(const SpanInput &in) {
         add_addr("client.address", client_addr_, cli, in.addr->family);
         add_int("client.port", server ? in.addr->rport : in.addr->lport);
     }
-    version_ = in.minor_version == 0 ? "1.0" : "1.1";
-    attrs_.push_back(beyla_attr{"network.protocol.version", BEYLA_ATTR_STRING, version_.c_str(), 0});
-    if (in.req_body >= 0) add_int("http.request.body.size", in.req_body);
-    if (in.resp_body >= 0) add_int("http.response.body.size", in.resp_body);
-    if (in.error_type) attrs_.push_back(beyla_attr{"error.type", BEYLA_ATTR_STRING, in.error_type, 0});
+    if (!ex.version.empty()) add_str("network.protocol.version", version_, ex.version);
+    if (ex.req_body >= 0) add_int("http.request.body.size", ex.req_body);
+    if (ex.resp_body >= 0) add_int("http.response.body.size", ex.resp_body);
+    size_t strings = 0;
+    for (const protocols::ExchangeAttr &a : ex.attrs) {
+        if (!a.key) continue;
+        if (a.is_int) {
+            add_int(a.key, a.num);
+            continue;
+        }
+        if (strings == extra_.size()) extra_.emplace_back();
+        add_str(a.key, extra_[strings++], a.str);
+    }
+    if (!ex.error_type.empty()) add_str("error.type", error_, ex.error_type);
     exe_.assign(in.exe.data(), in.exe.size());
 
     span_ = beyla_span{};
     span_.sz = sizeof(beyla_span);
     span_.kind = in.kind;
-    span_.protocol = in.protocol;
+    span_.protocol = ex.protocol;
     span_.start_time_unix_nano = in.start_unix_ns;
     span_.end_time_unix_nano = in.end_unix_ns;
     span_.pid = in.pid;
     span_.tid = in.tid;
     span_.exe = exe_.c_str();
-    span_.method = in.method.empty() ? nullptr : method_.c_str();
-    span_.path = path_.c_str();
-    span_.status = in.status;
+    span_.method = ex.method.empty() ? nullptr : method_.c_str();
+    span_.path = ex.path.empty() ? nullptr : path_.c_str();
+    span_.status = ex.status;
     span_.attr_count = attrs_.size();
     span_.attrs = attrs_.data();
     return span_;

@@ -4,33 +4,26 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
 #include "beyla/beyla.h"
 #include "bpf/socket_trace.h"
+#include "protocols/common/protocol.h"
 
 namespace beyla {
 
 struct SpanInput {
-    int kind = 0;     // beyla_span_kind
-    int protocol = 0; // beyla_protocol
+    int kind = 0; // beyla_span_kind
     uint64_t start_unix_ns = 0;
     uint64_t end_unix_ns = 0;
     uint32_t pid = 0;
     uint32_t tid = 0;
     std::string_view exe;
     const beyla_sockaddr *addr = nullptr; // local/remote of the traced process's socket
-    std::string_view method;
-    std::string_view path;
-    std::string_view query; // emitted only when enabled
-    bool has_query = false;
-    int status = -1;
-    int minor_version = 1;
-    int64_t req_body = -1;
-    int64_t resp_body = -1;
-    std::string_view scheme; // "" unless known (https over TLS probes)
-    const char *error_type = nullptr; // static string: the exchange failed at connection level
+    const protocols::Exchange *ex = nullptr; // what the protocol decoded
+    std::string_view scheme; // "" unless known (https over TLS probes); only for URLs
 };
 
 class SpanBuilder {
@@ -54,7 +47,10 @@ class SpanBuilder {
 
     bool with_query_;
     // Fixed slots: attrs point into them, so they are never resized while a span lives.
-    std::string method_, path_, query_, exe_, version_, scheme_;
+    std::string method_, path_, query_, exe_, version_, scheme_, error_;
+    // One per protocol-specific string attribute, reused span to span (a deque: growing it
+    // never moves the strings earlier attrs point into).
+    std::deque<std::string> extra_;
     AddrSlot server_addr_, client_addr_;
     std::vector<beyla_attr> attrs_;
     beyla_span span_{};

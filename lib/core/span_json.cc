@@ -16,7 +16,9 @@ const char *span_kind_name(int kind) {
 
 const char *protocol_name(int protocol) {
     switch (protocol) {
-    case BEYLA_PROTO_HTTP1: return "http";
+    case BEYLA_PROTO_HTTP1:
+    case BEYLA_PROTO_HTTP2: return "http";
+    case BEYLA_PROTO_GRPC: return "grpc";
     default: return "unknown";
     }
 }

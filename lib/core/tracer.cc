@@ -13,19 +13,15 @@
 #include "caps/parsers.h"
 #include "common/error.h"
 #include "core/source_factory.h"
+#include "protocols/registry.h"
 #include "protocols/tls/record.h"
-#include "protocols/http1/stitcher.h"
 #include "source/replay_source.h"
 
 namespace beyla {
 
-// Spans take only what framing extracts from the header fields: keeping the fields too
-// would copy every one of them per message.
-http1::ConnectionLimits http_limits() {
-    http1::ConnectionLimits l;
-    l.keep_headers = false;
-    return l;
-}
+using protocols::Direction;
+using protocols::Inference;
+using protocols::Role;
 
 // One traced connection: the identity of its kernel socket, its addresses and the
 // protocol state. An fd reused by another socket gets a new ConnState (sock_id differs).
@@ -35,10 +31,21 @@ struct ConnState {
     uint32_t tgid = 0;
     uint32_t last_tid[2] = {0, 0}; // by direction
     uint64_t last_seen = 0;
-    http1::Connection http{http1::Role::kUnknown, http_limits()};
-    // Counters of `http` already added to the tracer's totals.
+    Role role = Role::kUnknown; // as accept/connect said
+    // The protocol that claimed the connection; null while inference goes on.
+    std::unique_ptr<protocols::ProtocolConnection> proto;
+    // Chunks held while some protocol needs more bytes to decide (bounded by kInferBytes).
+    struct Held {
+        Direction dir;
+        std::vector<uint8_t> bytes;
+        uint64_t total, ts_begin, ts_end;
+    };
+    std::vector<Held> held;
+    uint64_t infer_bytes = 0; // bytes looked at without a claim
+    // Counters of `proto` already added to the tracer's totals.
     uint64_t seen_errors = 0, seen_unmatched = 0;
-    bool counted_non_http = false;
+    // No protocol claimed it, or its protocol gave up: later bytes are not parsed.
+    bool unknown = false;
     // Plaintext came from TLS probes: the socket's own bytes are ciphertext.
     bool tls = false;
     // The socket's bytes are TLS records and no probe gives their plaintext: skipped.
@@ -93,6 +100,19 @@ Tracer::Tracer(TracerOptions opts)
         fail(EINVAL, "unknown transport {}", opts_.transport);
     if (opts_.replay_path.empty() && !opts_.source_factory && opts_.selection.empty())
         fail(EINVAL, "no process selected: give pids, ports or executable globs");
+    for (const auto &name : opts_.protocols) {
+        bool known = false;
+        for (auto n : protocols::registry_names()) known = known || n == name;
+        if (!known) {
+            std::string all;
+            for (auto n : protocols::registry_names()) all += (all.empty() ? "" : ", ") + std::string(n);
+            fail(EINVAL, "unknown protocol '{}' (known: {})", name, all);
+        }
+    }
+    proto_cfg_.enabled = protocols::ProtocolSet(opts_.protocols);
+    proto_cfg_.counters = &counters_;
+    for (const protocols::Protocol *p : protocols::registry())
+        if (protocols::protocol_enabled(*p, proto_cfg_.enabled)) protocols_.push_back(p);
 }
 
 Tracer::~Tracer() {
@@ -241,8 +261,7 @@ ConnState *Tracer::conn_for(const beyla_event_header &hdr, const beyla_sockaddr 
     c->addr = addr;
     c->tgid = hdr.tgid;
     c->last_seen = hdr.ts_exit;
-    if (role == BEYLA_ROLE_SERVER) c->http.set_role(http1::Role::kServer);
-    if (role == BEYLA_ROLE_CLIENT) c->http.set_role(http1::Role::kClient);
+    if (role == BEYLA_ROLE_SERVER || role == BEYLA_ROLE_CLIENT) c->role = static_cast<Role>(role);
     st_.connections++;
     auto *raw = c.get();
     conns_[key] = std::move(c);
@@ -274,41 +293,32 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     c->last_seen = ev.hdr.ts_exit;
     c->last_tid[ev.direction] = ev.hdr.tid;
     if (!c->addr.family && ev.addr.family) c->addr = ev.addr;
+    if (c->role == Role::kUnknown && (ev.role == BEYLA_ROLE_SERVER || ev.role == BEYLA_ROLE_CLIENT)) {
+        c->role = static_cast<Role>(ev.role);
+        if (c->proto) c->proto->set_role(c->role);
+    }
     if (ev.flags & BEYLA_DATA_F_ENCRYPTED) return; // its plaintext comes from the TLS probe
-    // Until now the socket's bytes (ciphertext) went to the parser: start over, and take
-    // back what they were counted as. A role inferred from ciphertext is not to be trusted.
-    auto restart = [&] {
-        st_.parse_errors -= std::min(st_.parse_errors, c->seen_errors);
-        st_.unmatched -= std::min(st_.unmatched, c->seen_unmatched);
-        if (c->counted_non_http) {
-            c->counted_non_http = false;
-            st_.non_http -= std::min<uint64_t>(st_.non_http, 1);
-        }
-        c->http = http1::Connection(ev.role == BEYLA_ROLE_SERVER   ? http1::Role::kServer
-                                    : ev.role == BEYLA_ROLE_CLIENT ? http1::Role::kClient
-                                                                   : http1::Role::kUnknown,
-                                    http_limits());
-        c->seen_errors = c->seen_unmatched = 0;
-        c->pos_known[0] = c->pos_known[1] = false; // plaintext has its own positions
-    };
+    const bool parsed_any = c->proto && c->proto->parsed_any();
     if (ev.flags & BEYLA_DATA_F_TLS) {
         if (!c->tls) {
+            // Until now the socket's bytes (ciphertext) went to inference or a parser:
+            // start over, and take back what they were counted as.
             c->tls = true;
             if (c->undecoded) {
                 c->undecoded = false;
                 st_.tls_undecoded -= std::min<uint64_t>(st_.tls_undecoded, 1);
             }
-            restart();
+            restart(*c);
         }
     } else if (c->tls || c->undecoded) {
         return; // ciphertext outside a probed call (handshake, shutdown), or never decrypted
-    } else if (!c->http.parsed_any() && tls::looks_like_record(ev.payload, ev.captured)) {
+    } else if (!parsed_any && tls::looks_like_record(ev.payload, ev.captured)) {
         c->undecoded = true;
         st_.tls_undecoded++;
-        restart();
+        restart(*c);
         return;
     }
-    if (c->http.non_http()) return;
+    if (c->unknown) return;
     protocols::DataChunk chunk;
     // Bytes read arrive when read() returns; bytes written leave from write()'s start.
     chunk.ts_begin = ev.direction == BEYLA_DIR_INGRESS ? ev.hdr.ts_exit : ev.hdr.ts_enter;
@@ -316,15 +326,82 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     chunk.captured = std::span<const uint8_t>(ev.payload, ev.captured);
     chunk.total = ev.bytes;
     if (ev.flags & BEYLA_DATA_F_POS) check_pos(*c, ev.direction, ev.pos, ev.bytes, chunk.ts_begin);
-    c->http.add(ev.direction == BEYLA_DIR_INGRESS ? protocols::Direction::kIngress
-                                                  : protocols::Direction::kEgress,
-                chunk);
+    const auto dir = static_cast<Direction>(ev.direction);
+    if (!c->proto) {
+        if (!infer(*c, dir, chunk)) return;
+    } else {
+        c->proto->add(dir, chunk);
+    }
     if (!exe_names_.count(ev.hdr.tgid)) exe_name(ev.hdr.tgid, ev.comm);
     deliver(*c);
 }
 
+void Tracer::restart(ConnState &c) {
+    if (c.proto) fold_counters(c);
+    // What the discarded bytes were counted as is taken back: they were ciphertext.
+    st_.parse_errors -= std::min(st_.parse_errors, c.seen_errors);
+    st_.unmatched -= std::min(st_.unmatched, c.seen_unmatched);
+    if (c.unknown) st_.unknown_protocol -= std::min<uint64_t>(st_.unknown_protocol, 1);
+    c.proto.reset();
+    c.held.clear();
+    c.infer_bytes = 0;
+    c.unknown = false;
+    c.seen_errors = c.seen_unmatched = 0;
+    c.pos_known[0] = c.pos_known[1] = false; // plaintext has its own positions
+}
+
+bool Tracer::infer(ConnState &c, Direction dir, const protocols::DataChunk &chunk) {
+    // The head of this direction: the bytes held for it (while contiguous) and this chunk's.
+    std::span<const uint8_t> head = chunk.captured;
+    std::vector<uint8_t> joined;
+    bool contiguous = false;
+    for (const auto &h : c.held) {
+        if (h.dir != dir) continue;
+        if (!contiguous) joined.clear();
+        joined.insert(joined.end(), h.bytes.begin(), h.bytes.end());
+        contiguous = h.bytes.size() == h.total; // a gap after it: what follows is not its continuation
+    }
+    if (contiguous && !joined.empty()) {
+        joined.insert(joined.end(), chunk.captured.begin(), chunk.captured.end());
+        head = joined;
+    }
+    const protocols::Protocol *claimed = nullptr;
+    bool need_more = false;
+    for (const protocols::Protocol *p : protocols_) {
+        const Inference r = p->infer(dir, head, c.role);
+        if (r == Inference::kYes) {
+            claimed = p;
+            break;
+        }
+        need_more = need_more || r == Inference::kNeedMore;
+    }
+    c.infer_bytes += chunk.total;
+    if (!claimed) {
+        if (!need_more) {
+            // Not the start of any message in this direction: what was held for it neither.
+            std::erase_if(c.held, [dir](const ConnState::Held &h) { return h.dir == dir; });
+        } else {
+            c.held.push_back({dir, {chunk.captured.begin(), chunk.captured.end()}, chunk.total, chunk.ts_begin,
+                              chunk.ts_end});
+        }
+        if (c.infer_bytes > kInferBytes || c.held.size() > kInferChunks) {
+            c.unknown = true;
+            c.held.clear();
+            c.held.shrink_to_fit();
+            st_.unknown_protocol++;
+        }
+        return false;
+    }
+    c.proto = claimed->make(c.role, proto_cfg_);
+    for (const auto &h : c.held)
+        c.proto->add(h.dir, protocols::DataChunk{h.ts_begin, h.ts_end, h.bytes, h.total});
+    c.held.clear();
+    c.held.shrink_to_fit();
+    c.proto->add(dir, chunk);
+    return true;
+}
+
 void Tracer::check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts) {
-    const auto d = dir == BEYLA_DIR_INGRESS ? protocols::Direction::kIngress : protocols::Direction::kEgress;
     if (c.pos_known[dir] && pos != c.next_pos[dir]) {
         // Events between the last one and this were lost (ring full): the parser must not
         // run on as if the stream were whole. Behind the expected position means the
@@ -332,7 +409,12 @@ void Tracer::check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, 
         const uint64_t gap = pos > c.next_pos[dir] ? pos - c.next_pos[dir] : 0;
         st_.gaps++;
         st_.gap_bytes += gap;
-        c.http.lost(d, gap, ts);
+        if (c.proto) {
+            c.proto->lost(static_cast<Direction>(dir), gap, ts);
+        } else {
+            // Held bytes of that direction no longer run on into what comes next.
+            std::erase_if(c.held, [dir](const ConnState::Held &h) { return uint8_t(h.dir) == dir; });
+        }
     }
     c.next_pos[dir] = pos + bytes;
     c.pos_known[dir] = true;
@@ -346,45 +428,69 @@ const std::string &Tracer::exe_name(uint32_t tgid, const char *comm) {
     return exe_names_[tgid] = name;
 }
 
+void Tracer::fold_counters(ConnState &c) {
+    const protocols::ConnectionCounters k = c.proto->counters();
+    st_.parse_errors += k.parse_errors - c.seen_errors;
+    st_.unmatched += k.unmatched - c.seen_unmatched;
+    c.seen_errors = k.parse_errors, c.seen_unmatched = k.unmatched;
+}
+
 void Tracer::deliver(ConnState &c) {
-    auto &http = c.http;
-    // Fold the connection's error counters into the tracer's totals as they move.
-    auto errs = http.parse_errors(), unm = http.unmatched();
-    st_.parse_errors += errs - c.seen_errors;
-    st_.unmatched += unm - c.seen_unmatched;
-    c.seen_errors = errs, c.seen_unmatched = unm;
-    if (http.non_http() && !c.counted_non_http) {
-        c.counted_non_http = true;
-        st_.non_http++;
+    if (!c.proto) return;
+    fold_counters(c);
+    if (c.proto->given_up() && !c.unknown) {
+        c.unknown = true;
+        st_.unknown_protocol++;
     }
-    http.drain([&](const http1::Record &r) {
-        bool server = http.role() == http1::Role::kServer;
-        SpanInput in;
-        in.kind = server ? BEYLA_SPAN_SERVER : BEYLA_SPAN_CLIENT;
-        in.protocol = BEYLA_PROTO_HTTP1;
-        in.start_unix_ns = to_unix(r.req.ts_begin);
-        in.end_unix_ns = to_unix(std::max(r.resp.ts_end, r.req.ts_begin));
-        in.pid = c.tgid;
-        // The thread that handled the request: the reader for servers, the writer for clients.
-        in.tid = c.last_tid[server ? BEYLA_DIR_INGRESS : BEYLA_DIR_EGRESS];
-        in.exe = exe_name(c.tgid, nullptr);
-        in.addr = &c.addr;
-        in.method = r.req.method;
-        in.path = r.req.path;
-        in.query = r.req.query;
-        if (c.tls) in.scheme = "https";
-        in.has_query = !r.req.query.empty();
-        in.status = r.resp.status;
-        in.minor_version = r.req.minor_version;
-        in.req_body = r.req.body_size;
-        in.resp_body = r.resp.body_size;
-        in.error_type = r.error_type();
-        if (in.error_type) st_.incomplete++;
-        const beyla_span &span = spans_.build(in);
-        st_.spans++;
-        delivered_++;
-        if (opts_.on_span) opts_.on_span(span);
-    });
+    struct Ctx {
+        Tracer *t;
+        ConnState *c;
+    } ctx{this, &c};
+    c.proto->drain({[](void *p, const protocols::Exchange &ex) {
+                        auto *x = static_cast<Ctx *>(p);
+                        x->t->emit(*x->c, ex);
+                    },
+                    &ctx});
+    if (auto h = c.proto->take_handoff()) hand_off(c, *h);
+}
+
+void Tracer::hand_off(ConnState &c, const protocols::Handoff &h) {
+    // An in-band switch (HTTP/1.1 Upgrade): the protocol named carries on with the bytes
+    // that followed, when it runs in this tracer; otherwise the rest is set aside.
+    const protocols::Protocol *next = protocols::find_protocol(h.protocol);
+    const Role role = c.proto->role() != Role::kUnknown ? c.proto->role() : c.role;
+    std::unique_ptr<protocols::ProtocolConnection> np;
+    if (next && std::find(protocols_.begin(), protocols_.end(), next) != protocols_.end())
+        np = next->make_from(h, role, proto_cfg_);
+    c.proto.reset();
+    c.seen_errors = c.seen_unmatched = 0;
+    if (!np) {
+        c.unknown = true;
+        st_.unknown_protocol++;
+        return;
+    }
+    c.proto = std::move(np);
+    deliver(c);
+}
+
+void Tracer::emit(ConnState &c, const protocols::Exchange &ex) {
+    const bool server = c.proto->role() == Role::kServer;
+    SpanInput in;
+    in.kind = server ? BEYLA_SPAN_SERVER : BEYLA_SPAN_CLIENT;
+    in.ex = &ex;
+    in.start_unix_ns = to_unix(ex.ts_begin);
+    in.end_unix_ns = to_unix(std::max(ex.ts_end, ex.ts_begin));
+    in.pid = c.tgid;
+    // The thread that handled the request: the reader for servers, the writer for clients.
+    in.tid = c.last_tid[server ? BEYLA_DIR_INGRESS : BEYLA_DIR_EGRESS];
+    in.exe = exe_name(c.tgid, nullptr);
+    in.addr = &c.addr;
+    if (c.tls) in.scheme = "https";
+    if (ex.incomplete) st_.incomplete++;
+    const beyla_span &span = spans_.build(in);
+    st_.spans++;
+    delivered_++;
+    if (opts_.on_span) opts_.on_span(span);
 }
 
 void Tracer::close_conn(ConnKey key, uint64_t ts, bool closed) {
@@ -393,10 +499,11 @@ void Tracer::close_conn(ConnKey key, uint64_t ts, bool closed) {
     std::unique_ptr<ConnState> c = std::move(it->second);
     conns_.erase(it);
     released_++;
+    if (!c->proto) return;
     if (closed)
-        c->http.close(ts);
+        c->proto->close(ts);
     else
-        c->http.abandon(ts);
+        c->proto->abandon(ts);
     deliver(*c);
 }
 
@@ -472,7 +579,8 @@ beyla_stats Tracer::stats() const {
     s.truncated = sc.truncated;
     s.unmatched = st_.unmatched;
     s.connections = st_.connections;
-    s.non_http = st_.non_http;
+    s.non_http = st_.unknown_protocol;
+    s.unknown_protocol = st_.unknown_protocol;
     s.processes = traced_.size();
     s.malformed = st_.malformed;
     s.incomplete = st_.incomplete;

@@ -17,6 +17,7 @@
 #include "core/proc_scan.h"
 #include "core/reorder_buffer.h"
 #include "core/span_builder.h"
+#include "protocols/common/protocol.h"
 #include "source/event_source.h"
 #include "source/recording.h"
 
@@ -31,6 +32,8 @@ struct TracerOptions {
     // Decrypted TLS through uprobes on TLS libraries (OpenSSL shared or linked in, GnuTLS);
     // spans get url.scheme=https.
     bool capture_tls = false;
+    // Registry names of the protocols to decode ("http", "http2", "grpc"...); empty: all.
+    std::vector<std::string> protocols;
     std::string replay_path;
     std::string record_path;
     std::string proc_root = "/proc";
@@ -45,7 +48,7 @@ struct TracerOptions {
 
 struct TracerStats {
     uint64_t events = 0, bytes = 0, spans = 0, parse_errors = 0, malformed = 0;
-    uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, non_http = 0, incomplete = 0;
+    uint64_t drop_conn_limit = 0, unmatched = 0, connections = 0, unknown_protocol = 0, incomplete = 0;
     uint64_t tls_undecoded = 0;
     uint64_t evicted = 0, gaps = 0, gap_bytes = 0;
 };
@@ -70,6 +73,8 @@ class Tracer {
     beyla_stats stats() const;
     size_t traced_processes() const { return traced_.size(); }
     size_t open_connections() const { return conns_.size(); }
+    // Protocol-specific counters by name ("http2.fields_unknown"...).
+    const protocols::NamedCounters &protocol_counters() const { return counters_; }
     const Logger &logger() const { return opts_.logger; }
 
   private:
@@ -89,6 +94,14 @@ class Tracer {
     void on_proc(const beyla_proc_event &ev);
     // Compares an event's stream position with where the last one ended.
     void check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts);
+    // Asks the enabled protocols about a connection no protocol claimed yet; true when one
+    // claimed it with this chunk (already fed to it).
+    bool infer(ConnState &c, protocols::Direction dir, const protocols::DataChunk &chunk);
+    // Forgets the connection's protocol state and what it was counted as (TLS found).
+    void restart(ConnState &c);
+    void fold_counters(ConnState &c);
+    void emit(ConnState &c, const protocols::Exchange &ex);
+    void hand_off(ConnState &c, const protocols::Handoff &h);
     ConnState *conn_for(const beyla_event_header &hdr, const beyla_sockaddr &addr, int role);
     // closed: the connection really ended (close, fd reuse, exit); false when the tracer
     // only lets go of it (stop, idle eviction).
@@ -105,6 +118,9 @@ class Tracer {
     std::unique_ptr<RecordingWriter> recorder_;
     ProcScanner procs_;
     SpanBuilder spans_;
+    std::vector<const protocols::Protocol *> protocols_; // enabled, in inference order
+    protocols::NamedCounters counters_;
+    protocols::ProtocolConfig proto_cfg_;
     std::unordered_map<ConnKey, std::unique_ptr<ConnState>, ConnKeyHash> conns_;
     std::set<uint32_t> traced_;
     std::unordered_map<uint32_t, std::string> exe_names_;
@@ -124,6 +140,11 @@ class Tracer {
 // Connections released (closed, evicted) before the tracer hands freed heap back to the
 // system: a few MiB worth, so that ordinary churn never pays for a trim.
 inline constexpr uint64_t kTrimAfterReleases = 4096;
+
+// Bytes of a connection looked at, and chunks held, before it is set aside as no known
+// protocol (unknown_protocol): enough for a late join to meet a message start.
+inline constexpr uint64_t kInferBytes = 64 * 1024;
+inline constexpr size_t kInferChunks = 16;
 
 // How long perf buffer events are held for reordering (see ReorderBuffer).
 inline constexpr uint64_t kReorderWindowNs = 20'000'000;

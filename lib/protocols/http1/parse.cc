@@ -199,6 +199,17 @@ bool parse_content_length(std::string_view v, int64_t *out) {
     return true;
 }
 
+// Whether a comma-separated list holds token (case-insensitive).
+bool has_token(std::string_view list, std::string_view token) {
+    while (!list.empty()) {
+        const size_t comma = list.find(',');
+        if (iequals(trim_ows(list.substr(0, comma)), token)) return true;
+        if (comma == npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 bool apply_framing_field(std::string_view name, std::string_view value, Framing *f) {
     switch (name.size()) {
     case 14:
@@ -219,7 +230,10 @@ bool apply_framing_field(std::string_view name, std::string_view value, Framing 
         }
         break;
     case 7:
-        if (iequals(name, "upgrade") && !value.empty()) f->upgrade = true;
+        if (iequals(name, "upgrade") && !value.empty()) {
+            f->upgrade = true;
+            f->upgrade_h2c = f->upgrade_h2c || has_token(value, "h2c");
+        }
         break;
     }
     return true;
@@ -263,6 +277,7 @@ void reset_message(Message *m) {
     m->ts_begin = 0;
     m->ts_end = 0;
     m->header_bytes = 0;
+    m->upgrade_h2c = false;
 }
 
 // parse_head for a message in its default state: the one being built by ParseFrame.
@@ -448,6 +463,7 @@ ParseState start_message(MessageType type, DataStream &s, ParserState *st) {
             st->remaining = static_cast<uint64_t>(f.content_length);
         }
         st->switches = f.upgrade || m.method == "CONNECT";
+        m.upgrade_h2c = f.upgrade_h2c;
         return ParseState::kSuccess;
     }
 

@@ -39,6 +39,7 @@ struct Framing {
     bool transfer_encoding = false; // Transfer-Encoding present
     bool chunked = false;           // ... with chunked as its final coding
     bool upgrade = false;           // Upgrade present
+    bool upgrade_h2c = false;       // ... offering h2c (HTTP/2 over cleartext)
 };
 
 // Parses the start line and header fields at the front of buf into *m and *f (both

@@ -149,6 +149,17 @@ bool Connection::pair() {
             }
             resp_resynced_ = false;
         }
+        if (resp.status == 101 && reqs_.front().upgrade_h2c) {
+            // The request is answered on HTTP/2's stream 1: the next protocol takes it over
+            // with the bytes that follow the switch.
+            hand_off(reqs_.front());
+            reqs_.pop_front();
+            resps_.pop_front();
+            counters_.upgraded = 1;
+            upgraded_ = true;
+            stop();
+            return false;
+        }
         done_.push_back(Record{std::move(reqs_.front()), std::move(resp)}); // clang 14: no paren aggregate init
         reqs_.pop_front();
         resps_.pop_front();
@@ -168,6 +179,31 @@ bool Connection::pair() {
         }
     }
     return resumed;
+}
+
+void Connection::hand_off(const Message &req) {
+    auto h = std::make_unique<protocols::Handoff>();
+    h->protocol = "http2";
+    h->token = "h2c";
+    h->request.method = req.method;
+    h->request.path = req.path;
+    h->request.query = req.query;
+    h->request.has_query = !req.query.empty();
+    h->request.ts_begin = req.ts_begin;
+    h->request.ts_end = req.ts_end;
+    h->request.body = req.body_size;
+    for (Direction d : {Direction::kIngress, Direction::kEgress}) {
+        DataStream &s = stream(d);
+        auto &rest = h->rest[static_cast<size_t>(d)];
+        const auto head = s.head();
+        rest.bytes.assign(head.begin(), head.end());
+        rest.total = s.available();
+        const protocols::ChunkTimes t = s.times_at(s.position());
+        rest.ts_begin = t.ts_begin;
+        rest.ts_end = t.ts_end;
+        s.consume(s.available()); // handed over, not ignored
+    }
+    handoff_ = std::move(h);
 }
 
 void Connection::check_non_http() {

@@ -11,10 +11,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "protocols/common/data_stream.h"
+#include "protocols/common/protocol.h"
 #include "protocols/http1/parse.h"
 #include "protocols/http1/types.h"
 
@@ -79,6 +81,9 @@ class Connection {
         return out;
     }
     size_t ready() const { return done_.size(); }
+    // After a request with Upgrade: h2c was answered 101: the request and the bytes that
+    // followed, for HTTP/2 to carry on with (once; nullptr otherwise).
+    std::unique_ptr<protocols::Handoff> take_handoff() { return std::move(handoff_); }
 
     Role role() const { return role_; }
     bool upgraded() const { return upgraded_; }
@@ -106,6 +111,7 @@ class Connection {
     void parse(MessageType type);
     bool pair(); // true when the request stream was resumed and needs parsing again
     void check_non_http();
+    void hand_off(const Message &req);
     void stop(); // drop all buffered state; further bytes are ignored
     void finish(uint64_t ts, bool closed);
     void fail_unanswered(uint64_t ts);
@@ -120,6 +126,7 @@ class Connection {
     std::deque<Message> resps_;
     std::vector<Record> done_;
     std::vector<Record> scratch_;
+    std::unique_ptr<protocols::Handoff> handoff_;
     ConnectionCounters counters_;
     uint64_t consecutive_invalid_ = 0;
     bool parsed_any_ = false;

@@ -129,6 +129,8 @@ struct Message {
     // The connection closed before the message ended; on a response with status -1
     // nothing of it was parsed (see Record::error_type).
     bool incomplete = false;
+    // A request offering to switch to HTTP/2 (Upgrade: h2c).
+    bool upgrade_h2c = false;
 };
 
 // A request and the final response that answered it.
