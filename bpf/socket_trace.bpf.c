@@ -261,6 +261,44 @@ static __always_inline __u64 prefix_limit(void)
 	return payload_prefix > BEYLA_MAX_PAYLOAD ? BEYLA_MAX_PAYLOAD : payload_prefix;
 }
 
+/* Sockets whose protocol needs more than the prefix of each syscall (HTTP/2: one write
+ * carries many frames, and the parser must see every frame header), by sock_id: bytes to
+ * copy. Written by user space when a protocol claims the connection, deleted at close (LRU:
+ * a socket that ends without close ages out).
+ * wide_gate[0], set by user space at the first entry, spares every socket the hash lookup
+ * until then (an array lookup with a constant key costs next to nothing). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} wide_sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} wide_gate SEC(".maps");
+
+static __always_inline bool wide_sockets_used(void)
+{
+	__u32 zero = 0;
+	__u32 *g = bpf_map_lookup_elem(&wide_gate, &zero);
+	return g && *g;
+}
+
+static __always_inline __u64 prefix_for(__u64 sock_id)
+{
+	__u64 prefix = prefix_limit();
+	if (!wide_sockets_used())
+		return prefix;
+	__u32 *w = bpf_map_lookup_elem(&wide_sockets, &sock_id);
+	if (w && *w > prefix)
+		prefix = *w > BEYLA_MAX_PAYLOAD ? BEYLA_MAX_PAYLOAD : *w;
+	return prefix;
+}
+
 static __always_inline long emit(void *ctx, void *data, __u64 size)
 {
 	long err = beyla_output(ctx, data, size);
@@ -431,7 +469,7 @@ static __always_inline int emit_tls_plaintext(void *ctx, __u64 id, __s32 fd, __u
 		return 0;
 	struct beyla_data_event *ev = (struct beyla_data_event *)s->b;
 	__u8 *payload = s->b + sizeof(struct beyla_data_event);
-	__u64 prefix = prefix_limit();
+	__u64 prefix = prefix_for(sock_id);
 	__u64 captured = bytes < prefix ? bytes : prefix;
 	__u8 flags = BEYLA_DATA_F_TLS;
 	if (bytes > prefix)
@@ -498,7 +536,7 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	struct beyla_data_event *ev = (struct beyla_data_event *)s->b;
 	__u8 *payload = s->b + sizeof(struct beyla_data_event);
 
-	__u64 prefix = prefix_limit();
+	__u64 prefix = prefix_for(a.sock_id);
 	__u64 bytes = ret;
 	__u64 captured = 0;
 	__u8 flags = 0;
@@ -741,6 +779,8 @@ int enter_close(struct sys_enter_ctx *ctx)
 	struct sock_state *st = bpf_map_lookup_elem(&sock_states, &ref.id);
 	__u8 role = st ? st->role : BEYLA_ROLE_UNKNOWN;
 	bpf_map_delete_elem(&sock_states, &ref.id);
+	if (wide_sockets_used())
+		bpf_map_delete_elem(&wide_sockets, &ref.id);
 	__u64 now = bpf_ktime_get_ns();
 	emit_conn(ctx, BEYLA_EV_CONN_CLOSE, id, (__s32)fd, &ref, role, BEYLA_SYS_CLOSE, now, now);
 	return 0;

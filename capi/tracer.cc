@@ -136,7 +136,8 @@ BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *t, struct beyla_stat
     return beyla::copy_out(out, s);
 }
 
-BEYLA_API int beyla_tracer_counter(const struct beyla_tracer *t, size_t idx, const char **name, uint64_t *value) {
+BEYLA_API int beyla_tracer_counter(const struct beyla_tracer *t, size_t idx, const char **name,
+                                   uint64_t *value) {
     if (!t || !name || !value) return -EINVAL;
     const auto &c = t->impl->protocol_counters();
     if (idx >= c.size()) return -ENOENT;
@@ -145,7 +146,9 @@ BEYLA_API int beyla_tracer_counter(const struct beyla_tracer *t, size_t idx, con
     return 0;
 }
 
-BEYLA_API const char *beyla_protocol_name(int protocol) { return beyla::protocol_name(protocol); }
+BEYLA_API const char *beyla_protocol_name(int protocol) {
+    return beyla::protocol_name(protocol);
+}
 
 BEYLA_API const char *beyla_protocol_list(size_t idx) {
     // Registry names are string literals: NUL-terminated views.
@@ -178,8 +181,8 @@ BEYLA_API struct beyla_span *beyla_span_copy(const struct beyla_span *s) {
     }
     beyla_span src{};
     src.sz = sizeof(src);
-    memcpy(reinterpret_cast<char *>(&src) + sizeof(size_t), reinterpret_cast<const char *>(s) + sizeof(size_t),
-           std::min(s->sz, sizeof(src)) - sizeof(size_t));
+    memcpy(reinterpret_cast<char *>(&src) + sizeof(size_t),
+           reinterpret_cast<const char *>(s) + sizeof(size_t), std::min(s->sz, sizeof(src)) - sizeof(size_t));
     auto slen = [](const char *p) { return p ? strlen(p) + 1 : 0; };
     size_t size = sizeof(beyla_span) + src.attr_count * sizeof(beyla_attr);
     size += slen(src.exe) + slen(src.method) + slen(src.path);
@@ -213,7 +216,9 @@ BEYLA_API struct beyla_span *beyla_span_copy(const struct beyla_span *s) {
     return dst;
 }
 
-BEYLA_API void beyla_span_free(struct beyla_span *s) { free(s); }
+BEYLA_API void beyla_span_free(struct beyla_span *s) {
+    free(s);
+}
 
 BEYLA_API const struct beyla_attr *beyla_span_attr(const struct beyla_span *s, const char *key) {
     if (!s || !key || !s->attrs) return nullptr;

@@ -24,7 +24,7 @@ const char *kind_name(int k) { return k == BEYLA_SPAN_SERVER ? "server" : k == B
 py::dict span_dict(const beyla_span *s) {
     py::dict d;
     d["kind"] = kind_name(s->kind);
-    d["protocol"] = s->protocol == BEYLA_PROTO_HTTP1 ? "http" : "unknown";
+    d["protocol"] = beyla_protocol_name(s->protocol);
     d["start_time_unix_nano"] = s->start_time_unix_nano;
     d["end_time_unix_nano"] = s->end_time_unix_nano;
     d["duration_ns"] = s->end_time_unix_nano >= s->start_time_unix_nano ? s->end_time_unix_nano - s->start_time_unix_nano : 0;
@@ -69,9 +69,11 @@ class Tracer {
     Tracer(std::vector<int32_t> pids, std::vector<uint16_t> ports, std::vector<std::string> exe,
            std::string transport, uint32_t payload_prefix, uint32_t ring_size, bool url_query,
            std::optional<std::string> replay, std::optional<std::string> record, py::object on_span,
-           bool log, bool tls)
-        : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), on_span_(std::move(on_span)) {
+           bool log, bool tls, std::vector<std::string> protocols)
+        : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), protocols_(std::move(protocols)),
+          on_span_(std::move(on_span)) {
         for (auto &g : exe_) globs_.push_back(g.c_str());
+        for (auto &p : protocols_) protocol_names_.push_back(p.c_str());
         beyla_tracer_opts o{};
         o.sz = sizeof(o);
         o.pids = pids_.data();
@@ -91,6 +93,8 @@ class Tracer {
         o.ring_size = ring_size;
         o.capture_url_query = url_query;
         o.capture_tls = tls;
+        o.protocols = protocol_names_.data();
+        o.protocol_count = protocol_names_.size();
         if (replay) replay_ = *replay, o.replay_path = replay_.c_str();
         if (record) record_ = *record, o.record_path = record_.c_str();
         t_ = beyla_tracer_new(&o);
@@ -193,6 +197,14 @@ class Tracer {
         d["tls_undecoded"] = s.tls_undecoded;
         d["gaps"] = s.gaps;
         d["gap_bytes"] = s.gap_bytes;
+        d["unknown_protocol"] = s.unknown_protocol;
+        // Protocol-specific counters ("http2.fields_unknown"...), by name.
+        for (size_t i = 0;; i++) {
+            const char *name = nullptr;
+            uint64_t value = 0;
+            if (beyla_tracer_counter(t_, i, &name, &value) != 0) break;
+            d[name] = value;
+        }
         return d;
     }
 
@@ -208,6 +220,8 @@ class Tracer {
     std::vector<uint16_t> ports_;
     std::vector<std::string> exe_;
     std::vector<const char *> globs_;
+    std::vector<std::string> protocols_;
+    std::vector<const char *> protocol_names_;
     std::string replay_, record_;
     py::object on_span_;
     std::vector<beyla_span *> pending_;
@@ -255,12 +269,12 @@ callable receives each span during poll()/spans(). The GIL is released while wai
 )doc")
         .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string, uint32_t,
                       uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool,
-                      bool>(),
+                      bool, std::vector<std::string>>(),
              py::kw_only(), py::arg("pids") = std::vector<int32_t>{}, py::arg("ports") = std::vector<uint16_t>{},
              py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
              py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
              py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
-             py::arg("log") = false, py::arg("tls") = false)
+             py::arg("log") = false, py::arg("tls") = false, py::arg("protocols") = std::vector<std::string>{})
         .def("start", &Tracer::start)
         .def("stop", &Tracer::stop)
         .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")

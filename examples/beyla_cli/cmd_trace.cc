@@ -58,6 +58,12 @@ void print_log(beyla_log_level level, const char *msg, void *ctx) {
     fprintf(stderr, "beyla: %s: %s\n", names[level], msg);
 }
 
+std::string known_protocols() {
+    std::string s;
+    for (size_t i = 0; const char *p = beyla_protocol_list(i); i++) s += (i ? "," : "") + std::string(p);
+    return s;
+}
+
 void usage(FILE *f) {
     fprintf(f,
             "usage: beyla trace [--pid N]... [--port N]... [--exe GLOB]... [options]\n"
@@ -73,9 +79,12 @@ void usage(FILE *f) {
             "  --url-query       include url.query (off by default: it may hold secrets)\n"
             "  --tls             decrypted HTTPS through uprobes on TLS libraries (OpenSSL,\n"
             "                    shared or in the executable; GnuTLS)\n"
+            "  --protocols LIST  decode only these protocols, comma-separated (default all):\n"
+            "                    %s\n"
             "  --record F        also write the raw events to F\n"
             "  --replay F        decode a recording instead of tracing the kernel\n"
-            "  -v, --verbose     more log output (repeat for debug)\n");
+            "  -v, --verbose     more log output (repeat for debug)\n",
+            known_protocols().c_str());
 }
 
 double now_s() {
@@ -90,6 +99,7 @@ int cmd_trace(int argc, char **argv) {
     std::vector<int32_t> pids;
     std::vector<uint16_t> ports;
     std::vector<const char *> globs;
+    std::vector<const char *> protocols;
     double duration = 0;
     const char *output = nullptr, *replay = nullptr, *record = nullptr;
     int verbosity = BEYLA_LOG_WARN;
@@ -102,7 +112,7 @@ int cmd_trace(int argc, char **argv) {
         {"format", required_argument, nullptr, 'f'},   {"output", required_argument, nullptr, 'o'},
         {"transport", required_argument, nullptr, 't'}, {"payload", required_argument, nullptr, 'b'},
         {"ring-size", required_argument, nullptr, 'r'}, {"url-query", no_argument, nullptr, 'q'},
-        {"tls", no_argument, nullptr, 'T'},
+        {"tls", no_argument, nullptr, 'T'},            {"protocols", required_argument, nullptr, 'X'},
         {"record", required_argument, nullptr, 'R'},   {"replay", required_argument, nullptr, 'L'},
         {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0}};
@@ -154,6 +164,15 @@ int cmd_trace(int argc, char **argv) {
         case 'r': opts.ring_size = static_cast<uint32_t>(number(optarg, 1, 1LL << 31, "ring size")); break;
         case 'q': opts.capture_url_query = true; break;
         case 'T': opts.capture_tls = true; break;
+        case 'X':
+            // Comma-separated registry names; the library rejects unknown ones by name.
+            for (char *tok = strtok(optarg, ","); tok; tok = strtok(nullptr, ","))
+                if (*tok) protocols.push_back(tok);
+            if (protocols.empty()) {
+                fprintf(stderr, "beyla trace: --protocols needs at least one name\n");
+                return 2;
+            }
+            break;
         case 'R': record = optarg; break;
         case 'L': replay = optarg; break;
         case 'v': verbosity++; break;
@@ -189,6 +208,8 @@ int cmd_trace(int argc, char **argv) {
     opts.log_ctx = &verbosity;
     opts.replay_path = replay;
     opts.record_path = record;
+    opts.protocols = protocols.data();
+    opts.protocol_count = protocols.size();
 
     beyla_tracer *t = beyla_tracer_new(&opts);
     if (!t) {
@@ -231,13 +252,22 @@ int cmd_trace(int argc, char **argv) {
                 " processes=%" PRIu64 "\n"
                 "beyla: drops: ring_full=%" PRIu64 " perf_lost=%" PRIu64 " read_fault=%" PRIu64
                 " conn_limit=%" PRIu64 "\n"
-                "beyla: truncated=%" PRIu64 " parse_errors=%" PRIu64 " unmatched=%" PRIu64 " non_http=%" PRIu64
+                "beyla: truncated=%" PRIu64 " parse_errors=%" PRIu64 " unmatched=%" PRIu64 " unknown_protocol=%" PRIu64
                 " malformed=%" PRIu64 " incomplete=%" PRIu64 " tls_undecoded=%" PRIu64 " gaps=%" PRIu64
                 " gap_bytes=%" PRIu64 "\n",
                 st.events, st.bytes, st.spans, st.connections, st.processes, st.drop_ring_full, st.drop_perf_lost,
-                st.drop_read_fault, st.drop_conn_limit, st.truncated, st.parse_errors, st.unmatched, st.non_http,
+                st.drop_read_fault, st.drop_conn_limit, st.truncated, st.parse_errors, st.unmatched, st.unknown_protocol,
                 st.malformed, st.incomplete, st.tls_undecoded, st.gaps, st.gap_bytes);
     }
+    // Protocol-specific counters, one line when there are any.
+    std::string counters;
+    for (size_t i = 0;; i++) {
+        const char *name = nullptr;
+        uint64_t value = 0;
+        if (beyla_tracer_counter(t, i, &name, &value) != 0) break;
+        counters += " " + std::string(name) + "=" + std::to_string(value);
+    }
+    if (!counters.empty()) fprintf(stderr, "beyla: protocols:%s\n", counters.c_str());
     // Which TLS libraries were probed, and for which processes.
     for (size_t i = 0;; i++) {
         BEYLA_OPTS(beyla_tls_library, lib);

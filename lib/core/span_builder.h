@@ -21,9 +21,9 @@ struct SpanInput {
     uint32_t pid = 0;
     uint32_t tid = 0;
     std::string_view exe;
-    const beyla_sockaddr *addr = nullptr; // local/remote of the traced process's socket
+    const beyla_sockaddr *addr = nullptr;    // local/remote of the traced process's socket
     const protocols::Exchange *ex = nullptr; // what the protocol decoded
-    std::string_view scheme; // "" unless known (https over TLS probes); only for URLs
+    std::string_view scheme;                 // "" unless known (https over TLS probes); only for URLs
 };
 
 class SpanBuilder {

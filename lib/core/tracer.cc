@@ -71,8 +71,9 @@ void check_privileges(const std::string &proc_root) {
     if (!has(kPerfmon)) missing += "CAP_PERFMON ";
     if (missing.empty()) return;
     missing.pop_back();
-    fail(EPERM, "tracing needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); this process lacks {} "
-                "(run as root, or grant them, e.g. setcap cap_bpf,cap_perfmon,cap_dac_read_search+ep)",
+    fail(EPERM,
+         "tracing needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); this process lacks {} "
+         "(run as root, or grant them, e.g. setcap cap_bpf,cap_perfmon,cap_dac_read_search+ep)",
          missing);
 }
 
@@ -88,7 +89,8 @@ int64_t mono_to_unix_offset() {
     timespec rt{}, mono{};
     clock_gettime(CLOCK_REALTIME, &rt);
     clock_gettime(CLOCK_MONOTONIC, &mono);
-    return (int64_t(rt.tv_sec) - int64_t(mono.tv_sec)) * 1000000000LL + (int64_t(rt.tv_nsec) - int64_t(mono.tv_nsec));
+    return (int64_t(rt.tv_sec) - int64_t(mono.tv_sec)) * 1000000000LL +
+           (int64_t(rt.tv_nsec) - int64_t(mono.tv_nsec));
 }
 
 Tracer::Tracer(TracerOptions opts)
@@ -149,7 +151,8 @@ void Tracer::start() {
         source_->start();
         sort_batches_ = source_needs_sort(*source_);
     }
-    if (!opts_.record_path.empty()) recorder_ = std::make_unique<RecordingWriter>(opts_.record_path, mono_to_unix_);
+    if (!opts_.record_path.empty())
+        recorder_ = std::make_unique<RecordingWriter>(opts_.record_path, mono_to_unix_);
 
     // Select what runs now; later processes come from exec/fork events and accept().
     for (auto port : opts_.selection.ports) source_->trace_port(port);
@@ -186,8 +189,8 @@ int Tracer::poll(int timeout_ms) {
     uint64_t drain_start = mono_now_ns();
     int n = source_->poll(timeout_ms, fn);
     if (sort_batches_) {
-        uint64_t cutoff = stopped_ ? UINT64_MAX
-                                   : (drain_start > kReorderWindowNs ? drain_start - kReorderWindowNs : 0);
+        uint64_t cutoff =
+            stopped_ ? UINT64_MAX : (drain_start > kReorderWindowNs ? drain_start - kReorderWindowNs : 0);
         reorder_.release(cutoff, [this](const void *d, size_t sz) { handle(d, sz); });
     }
     if (recorder_) recorder_->flush();
@@ -381,7 +384,10 @@ bool Tracer::infer(ConnState &c, Direction dir, const protocols::DataChunk &chun
             // Not the start of any message in this direction: what was held for it neither.
             std::erase_if(c.held, [dir](const ConnState::Held &h) { return h.dir == dir; });
         } else {
-            c.held.push_back({dir, {chunk.captured.begin(), chunk.captured.end()}, chunk.total, chunk.ts_begin,
+            c.held.push_back({dir,
+                              {chunk.captured.begin(), chunk.captured.end()},
+                              chunk.total,
+                              chunk.ts_begin,
                               chunk.ts_end});
         }
         if (c.infer_bytes > kInferBytes || c.held.size() > kInferChunks) {
@@ -393,12 +399,21 @@ bool Tracer::infer(ConnState &c, Direction dir, const protocols::DataChunk &chun
         return false;
     }
     c.proto = claimed->make(c.role, proto_cfg_);
+    widen(c, *claimed);
     for (const auto &h : c.held)
         c.proto->add(h.dir, protocols::DataChunk{h.ts_begin, h.ts_end, h.bytes, h.total});
     c.held.clear();
     c.held.shrink_to_fit();
     c.proto->add(dir, chunk);
     return true;
+}
+
+void Tracer::widen(ConnState &c, const protocols::Protocol &p) {
+    const uint32_t want = p.capture_bytes();
+    if (want <= opts_.payload_prefix || !source_ || !source_->can_widen()) return;
+    // Counted by outcome: a refusal (full map, a replay) leaves the ordinary prefix, and the
+    // parser counts what it then misses.
+    counters_.at(source_->widen_capture(c.sock_id, want) ? "capture.widened" : "capture.widen_refused")++;
 }
 
 void Tracer::check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts) {
@@ -470,6 +485,7 @@ void Tracer::hand_off(ConnState &c, const protocols::Handoff &h) {
         return;
     }
     c.proto = std::move(np);
+    widen(c, *next);
     deliver(c);
 }
 
@@ -546,7 +562,8 @@ void Tracer::on_proc(const beyla_proc_event &ev) {
             exe_names_.erase(tgid); // a new program: a new executable name
         } else if (!opts_.selection.exe_globs.empty() &&
                    (exe_matches(opts_.selection.exe_globs, file) ||
-                    (opts_.replay_path.empty() && exe_matches(opts_.selection.exe_globs, procs_.exe_path(tgid))))) {
+                    (opts_.replay_path.empty() &&
+                     exe_matches(opts_.selection.exe_globs, procs_.exe_path(tgid))))) {
             trace_process(tgid);
             opts_.logger.info("tracing pid {} ({}): executable matches", tgid, file);
         }

@@ -102,6 +102,8 @@ class Tracer {
     void fold_counters(ConnState &c);
     void emit(ConnState &c, const protocols::Exchange &ex);
     void hand_off(ConnState &c, const protocols::Handoff &h);
+    // Asks the kernel to copy more of each syscall on c when its protocol needs it.
+    void widen(ConnState &c, const protocols::Protocol &p);
     ConnState *conn_for(const beyla_event_header &hdr, const beyla_sockaddr &addr, int role);
     // closed: the connection really ended (close, fd reuse, exit); false when the tracer
     // only lets go of it (stop, idle eviction).

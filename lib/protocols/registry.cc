@@ -14,7 +14,9 @@ const Protocol *const kProtocols[] = {
 
 } // namespace
 
-std::span<const Protocol *const> registry() { return kProtocols; }
+std::span<const Protocol *const> registry() {
+    return kProtocols;
+}
 
 std::vector<std::string_view> registry_names() {
     std::vector<std::string_view> out;

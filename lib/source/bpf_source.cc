@@ -612,6 +612,21 @@ void BpfSource::trace_port(uint16_t port) {
     map_update(bpf_map__fd(skel_->maps.traced_ports), &gate, &one, "traced port");
 }
 
+bool BpfSource::widen_capture(uint64_t sock_id, uint32_t bytes) {
+    std::lock_guard lk(pending_mu_);
+    if (!loaded_) return false;
+    // Full map (4096 sockets): that connection keeps the ordinary prefix; its parser counts
+    // what it then misses.
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.wide_sockets), &sock_id, &bytes, BPF_ANY) != 0)
+        return false;
+    if (!wide_gate_open_) {
+        uint32_t zero = 0, one = 1;
+        map_update(bpf_map__fd(skel_->maps.wide_gate), &zero, &one, "wide capture gate");
+        wide_gate_open_ = true;
+    }
+    return true;
+}
+
 bool BpfSource::is_traced(uint32_t tgid) const {
     std::lock_guard lk(pending_mu_);
     if (!loaded_) return false;

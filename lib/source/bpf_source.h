@@ -91,12 +91,14 @@ class BpfSource final : public EventSource {
     void trace_pid(uint32_t tgid, uint32_t flags) override;
     void untrace_pid(uint32_t tgid) override;
     void trace_port(uint16_t port) override;
+    bool can_widen() const override { return true; }
+    bool widen_capture(uint64_t sock_id, uint32_t bytes) override;
     std::string describe() const override;
 
     // After start().
     bool is_traced(uint32_t tgid) const; // in the kernel's traced-process map
     bool using_ringbuf() const { return use_ringbuf_; }
-    bool using_task_btf() const { return task_btf_; } // after start()
+    bool using_task_btf() const { return task_btf_; }       // after start()
     uint64_t buffer_bytes() const { return buffer_bytes_; } // total over CPUs
     // "syscalls/sys_enter_read", "raw:sched_process_fork"...: attached, and absent here.
     const std::vector<std::string> &attached() const { return attached_; }
@@ -146,6 +148,7 @@ class BpfSource final : public EventSource {
     uint64_t perf_pages_ = 0;
     unsigned ncpus_ = 0;
     bool loaded_ = false;
+    bool wide_gate_open_ = false; // wide_gate[0] set: the kernel consults wide_sockets
     bool started_ = false;
 
     // Selections made before the maps exist, applied at load.
@@ -161,7 +164,8 @@ class BpfSource final : public EventSource {
     std::vector<bpf_link *> tls_links_;
     // Executables looked at for Go crypto/tls (probed or not), by (dev, inode), and the
     // ones probed. Their links are in tls_links_. Non-empty: why no Go executable is.
-    std::map<std::pair<uint64_t, uint64_t>, int> go_files_; // value: index in tls_reports_, -1 when not probed
+    std::map<std::pair<uint64_t, uint64_t>, int>
+        go_files_; // value: index in tls_reports_, -1 when not probed
     std::vector<std::string> go_paths_;
     std::string go_tls_unavailable_;
     // Processes to look at again for libraries mapped later: once at once, and once more

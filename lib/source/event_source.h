@@ -34,7 +34,7 @@ class EventSource {
     // Waits up to timeout_ms for events and hands each to fn. Returns the number handed,
     // or -ENODATA when a finite source is exhausted.
     virtual int poll(int timeout_ms, const RawEventFn &fn) = 0;
-    virtual void stop() = 0;   // idempotent; events still queued are drained by the next poll
+    virtual void stop() = 0;    // idempotent; events still queued are drained by the next poll
     virtual int fd() const = 0; // readable when events wait, -1 if none
     virtual SourceCounters counters() const = 0;
     // Process selection, applied in the kernel: events come only from these tgids.
@@ -43,6 +43,14 @@ class EventSource {
     // Processes that accept() on a socket bound to one of these local ports start being traced.
     virtual void trace_port(uint16_t port) = 0;
     virtual std::string describe() const = 0; // e.g. "ringbuf 8 MiB, syscall tracepoints"
+    // From now on, copy up to `bytes` of each syscall on this socket (a protocol that must
+    // see more than the prefix, up to BEYLA_MAX_PAYLOAD). False when it could not (its
+    // table is full); sources that copy nothing (recordings) say so with can_widen().
+    virtual bool can_widen() const { return false; }
+    virtual bool widen_capture(uint64_t sock_id, uint32_t bytes) {
+        (void)sock_id, (void)bytes;
+        return false;
+    }
     // TLS libraries probed so far (sources that probe none: empty).
     virtual std::vector<tls::LibraryReport> tls_libraries() const { return {}; }
 };

@@ -166,7 +166,7 @@ def test_tls_off_by_default_yields_no_spans_for_ciphertext(trace, procs, tmpdir_
     assert spans == []
     # The records are recognised and set aside: never HTTP parse errors or non-HTTP guesses.
     assert t.stats["tls_undecoded"] == 3, t.stats
-    assert t.stats["parse_errors"] == 0 and t.stats["non_http"] == 0, t.stats
+    assert t.stats["parse_errors"] == 0 and t.stats["unknown_protocol"] == 0, t.stats
 
 
 # Go's crypto/tls: linked into each executable, probed there (entry and RET uprobes).

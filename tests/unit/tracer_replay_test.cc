@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "core/tracer.h"
 #include "event_builder.h"
+#include "replay_util.h"
 #include "source/recording.h"
 
 using namespace beyla;
@@ -29,20 +30,10 @@ struct Captured {
     std::string scheme;
 };
 
-std::string temp_path(const char *name) {
-    return std::string("/tmp/beyla-unit-") + std::to_string(getpid()) + "-" + name;
-}
-
 std::vector<Captured> replay(const std::vector<std::vector<uint8_t>> &events, beyla_stats *stats = nullptr,
                              bool query = false) {
-    std::string path = temp_path("replay.rec");
-    {
-        RecordingWriter w(path, 1'000'000'000'000'000'000LL);
-        for (auto &e : events) w.write(e.data(), e.size());
-    }
     std::vector<Captured> out;
     TracerOptions o;
-    o.replay_path = path;
     o.capture_url_query = query;
     o.on_span = [&](const beyla_span &s) {
         Captured c{s.method ? s.method : "", s.path ? s.path : "", s.exe ? s.exe : "", s.status, s.kind,
@@ -58,13 +49,8 @@ std::vector<Captured> replay(const std::vector<std::vector<uint8_t>> &events, be
         }
         out.push_back(c);
     };
-    Tracer t(std::move(o));
-    t.start();
-    while (t.poll(0) != -ENODATA) {
-    }
-    t.stop();
-    if (stats) *stats = t.stats();
-    unlink(path.c_str());
+    beyla_stats st = run_replay(events, std::move(o));
+    if (stats) *stats = st;
     return out;
 }
 

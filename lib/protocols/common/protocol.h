@@ -39,18 +39,18 @@ struct ExchangeAttr {
 // A finished exchange (request and its answer), protocol-generic. Every view is valid
 // only during the sink call that receives it.
 struct Exchange {
-    int protocol = 0;             // enum beyla_protocol
-    uint64_t ts_begin = 0;        // first byte of the request (monotonic ns)
-    uint64_t ts_end = 0;          // last byte of the answer
-    std::string_view version;     // network.protocol.version ("1.1", "2"), "" when none
+    int protocol = 0;         // enum beyla_protocol
+    uint64_t ts_begin = 0;    // first byte of the request (monotonic ns)
+    uint64_t ts_end = 0;      // last byte of the answer
+    std::string_view version; // network.protocol.version ("1.1", "2"), "" when none
     // HTTP semantics; empty / -1 where they do not apply.
     std::string_view method;
     std::string_view path;
-    std::string_view query;       // without '?'; exported only when the user asks
+    std::string_view query; // without '?'; exported only when the user asks
     bool has_query = false;
-    int status = -1;              // http.response.status_code
-    int64_t req_body = -1;        // http.request.body.size
-    int64_t resp_body = -1;       // http.response.body.size
+    int status = -1;        // http.response.status_code
+    int64_t req_body = -1;  // http.request.body.size
+    int64_t resp_body = -1; // http.response.body.size
     // Why the exchange failed ("no_response", "RST_STREAM", a gRPC status...), "" if it
     // did not. Low cardinality: it goes into error.type.
     std::string_view error_type;
@@ -189,6 +189,10 @@ class Protocol {
     // kUnknown.
     virtual Inference infer(Direction dir, std::span<const uint8_t> head, Role role) const = 0;
     virtual std::unique_ptr<ProtocolConnection> make(Role role, const ProtocolConfig &cfg) const = 0;
+    // Bytes of each syscall the parser needs copied on its connections, when the tracer's
+    // payload prefix would hide what it must see (HTTP/2: frame headers deep in one
+    // write); 0: the prefix is enough. The kernel copies at most BEYLA_MAX_PAYLOAD.
+    virtual uint32_t capture_bytes() const { return 0; }
     // A connection continuing after a switch from another protocol (Handoff::protocol
     // names this one); nullptr when this protocol takes no handoff.
     virtual std::unique_ptr<ProtocolConnection> make_from(const Handoff &h, Role role,

@@ -14,7 +14,9 @@ using protocols::Exchange;
 using protocols::ExchangeSink;
 using protocols::Inference;
 
-std::string_view version_text(int minor) { return minor == 0 ? "1.0" : "1.1"; }
+std::string_view version_text(int minor) {
+    return minor == 0 ? "1.0" : "1.1";
+}
 
 class Http1Connection final : public protocols::ProtocolConnection {
   public:
@@ -59,6 +61,7 @@ class Http1Connection final : public protocols::ProtocolConnection {
     static ConnectionLimits limits(const protocols::ProtocolConfig &cfg) {
         ConnectionLimits l;
         l.keep_headers = cfg.keep_headers;
+        l.hand_off_h2c = cfg.enabled.has("http2") || cfg.enabled.has("grpc");
         return l;
     }
     Connection conn_;
@@ -72,18 +75,23 @@ class Http1Protocol final : public protocols::Protocol {
         // The HTTP/2 connection preface has the shape of a request line: never ours.
         constexpr std::string_view kPreface = "PRI * HTTP/2";
         const std::string_view v(reinterpret_cast<const char *>(head.data()), head.size());
-        if (v.substr(0, std::min(v.size(), kPreface.size())) == kPreface.substr(0, std::min(v.size(), kPreface.size())))
+        if (v.substr(0, std::min(v.size(), kPreface.size())) ==
+            kPreface.substr(0, std::min(v.size(), kPreface.size())))
             return v.size() >= kPreface.size() ? Inference::kNo : Inference::kNeedMore;
         switch (classify_start(head)) {
         case StartKind::kRequest:
-        case StartKind::kResponse: return Inference::kYes;
-        case StartKind::kMaybe: return Inference::kNeedMore;
-        case StartKind::kNotHttp: break;
+        case StartKind::kResponse:
+            return Inference::kYes;
+        case StartKind::kMaybe:
+            return Inference::kNeedMore;
+        case StartKind::kNotHttp:
+            break;
         }
         return Inference::kNo;
     }
 
-    std::unique_ptr<protocols::ProtocolConnection> make(Role role, const protocols::ProtocolConfig &cfg) const override {
+    std::unique_ptr<protocols::ProtocolConnection> make(Role role,
+                                                        const protocols::ProtocolConfig &cfg) const override {
         return std::make_unique<Http1Connection>(role, cfg);
     }
 };

@@ -149,7 +149,7 @@ bool Connection::pair() {
             }
             resp_resynced_ = false;
         }
-        if (resp.status == 101 && reqs_.front().upgrade_h2c) {
+        if (limits_.hand_off_h2c && resp.status == 101 && reqs_.front().upgrade_h2c) {
             // The request is answered on HTTP/2's stream 1: the next protocol takes it over
             // with the bytes that follow the switch.
             hand_off(reqs_.front());
@@ -160,7 +160,8 @@ bool Connection::pair() {
             stop();
             return false;
         }
-        done_.push_back(Record{std::move(reqs_.front()), std::move(resp)}); // clang 14: no paren aggregate init
+        done_.push_back(
+            Record{std::move(reqs_.front()), std::move(resp)}); // clang 14: no paren aggregate init
         reqs_.pop_front();
         resps_.pop_front();
         counters_.records++;
@@ -226,9 +227,13 @@ void Connection::stop() {
     resp_state_.reset_frame();
 }
 
-void Connection::close(uint64_t ts) { finish(ts, true); }
+void Connection::close(uint64_t ts) {
+    finish(ts, true);
+}
 
-void Connection::abandon(uint64_t ts) { finish(ts, false); }
+void Connection::abandon(uint64_t ts) {
+    finish(ts, false);
+}
 
 void Connection::finish(uint64_t ts, bool closed) {
     if (closed_) return;

@@ -28,6 +28,9 @@ struct ConnectionLimits {
     uint32_t non_http_after = 3;                           // consecutive invalid frames, nothing ever parsed
     uint32_t non_http_after_parsed = 64;                   // the same, once some message did parse
     bool keep_headers = true;                              // Message::headers filled
+    // An Upgrade: h2c answered 101 is handed over (take_handoff) rather than a span; off
+    // when nothing would decode HTTP/2.
+    bool hand_off_h2c = false;
 };
 
 struct ConnectionCounters {
