@@ -1,5 +1,5 @@
 // The capability probe's frame: the items, the order the probes run in, and the answers cached
-// after the first question. Each family of probes has its own file.
+// after the first question. Each family of probes has its own file (see the table in probe()).
 #include "caps/capabilities.h"
 
 #include <algorithm>
@@ -108,27 +108,36 @@ void Capabilities::probe() {
     LibbpfLogScope scope(&log_);
     log_.info("probing kernel capabilities (proc={}, sys={}, boot={}, etc={}{})", opts_.proc_root,
               opts_.sys_root, opts_.boot_root, opts_.etc_root, opts_.files_only ? ", files only" : "");
-    step("kernel", "kernel", [&] { probe_kernel(); });
-    step("config", "config", [&] { probe_config(); });
-    step("security", "security", [&] { probe_security(); });
-    step("security.lockdown", "security", [&] { probe_lockdown(); });
-    step("kernel.tracefs", "kernel", [&] { probe_tracefs(); });
-    step("bpf.btf", "bpf", [&] { probe_btf(); });
-    step("bpf.maps", "bpf", [&] { probe_maps(); });
-    step("hook.syscall_tracepoints", "hook", [&] { probe_syscall_hooks(); });
-    step("hook.kprobe", "hook", [&] { probe_kprobe(); });
-    step("hook.fentry", "hook", [&] { probe_fentry(); });
-    step("hook.uprobe", "hook", [&] { probe_uprobe(); });
-    step("hook.net", "hook", [&] { probe_net_hooks(); });
-    step("helper", "helper", [&] { probe_helpers(); });
-    if (!opts_.tls_pids.empty()) step("tls", "tls", [&] { probe_tls_processes(); });
-    step("plan", "plan", [&] { build_plan(); });
+    // In this order: later probes use what earlier ones found (the release names the config
+    // file, the config and the capabilities explain failures, tracefs holds the tracepoints).
+    struct Probe {
+        const char *name, *category; // the item reported when the probe itself breaks
+        void (Capabilities::*run)();
+    };
+    static constexpr Probe kProbes[] = {
+        {"kernel", "kernel", &Capabilities::probe_kernel},                        // kernel_facts.cc
+        {"config", "config", &Capabilities::probe_config},                        // kernel_config.cc
+        {"security", "security", &Capabilities::probe_security},                  // security.cc
+        {"security.lockdown", "security", &Capabilities::probe_lockdown},         // security.cc
+        {"kernel.tracefs", "kernel", &Capabilities::probe_tracefs},               // kernel_facts.cc
+        {"bpf.btf", "bpf", &Capabilities::probe_btf},                             // bpf_features.cc
+        {"bpf.maps", "bpf", &Capabilities::probe_maps},                           // bpf_features.cc
+        {"hook.syscall_tracepoints", "hook", &Capabilities::probe_syscall_hooks}, // hooks.cc
+        {"hook.kprobe", "hook", &Capabilities::probe_kprobe},                     // hooks.cc
+        {"hook.fentry", "hook", &Capabilities::probe_fentry},                     // hooks.cc
+        {"hook.uprobe", "hook", &Capabilities::probe_uprobe},                     // hooks.cc
+        {"hook.net", "hook", &Capabilities::probe_net_hooks},                     // hooks.cc
+        {"helper", "helper", &Capabilities::probe_helpers},                       // bpf_features.cc
+    };
+    for (const Probe &p : kProbes) step(p.name, p.category, [&] { (this->*p.run)(); });
+    if (!opts_.tls_pids.empty()) step("tls", "tls", [&] { probe_tls_processes(); }); // tls_targets.cc
+    step("plan", "plan", [&] { build_plan(); });                                     // plan.cc
     std::stable_sort(items_.begin(), items_.end(), [](const CapItem &a, const CapItem &b) {
         return category_rank(a.category) < category_rank(b.category);
     });
-    build_summary();
-    build_plan_text();
-    build_json();
+    build_summary();   // plan.cc
+    build_plan_text(); // report.cc
+    build_json();      // report.cc
 }
 
 } // namespace beyla

@@ -11,6 +11,77 @@
 
 namespace beyla {
 
+namespace {
+
+// What the plan is, as the degradation texts need it.
+struct PlanFacts {
+    std::string transport; // "ringbuf", "perfbuf" or "none"
+    std::string covered;   // what covers for a kernel function hook that is missing
+};
+
+// How a missing item shows in the plan: "<label>: <verb> (<why>); <tail>", the tail being what is
+// lost, or for hooks the tracer can do without, what covers for them. Items not listed here show
+// under their own name with the loss their probe gave, if any.
+struct Degradation {
+    enum class Tail { lost, cover };
+    const char *item;
+    const char *label;
+    const char *verb = "not available";
+    std::string (*lost)(const PlanFacts &) = nullptr; // nullptr: the loss the probe gave
+    Tail tail = Tail::lost;
+    bool listed_without_loss = false; // shown even when nothing is lost
+};
+
+const Degradation kDegradations[] = {
+    {.item = "hook.syscall_tracepoints",
+     .label = "syscall tracepoints",
+     .lost = [](const PlanFacts &) -> std::string { return "no capture path: no spans can be produced"; }},
+    // Nothing is built on raw tracepoints: their absence costs nothing.
+    {.item = "hook.raw_tracepoints",
+     .label = "raw tracepoints",
+     .lost = [](const PlanFacts &) -> std::string { return ""; }},
+    {.item = "hook.kprobe",
+     .label = "kprobes",
+     .verb = "not used",
+     .lost = [](const PlanFacts &f) { return "kernel function probes are not used; " + f.covered; },
+     .tail = Degradation::Tail::cover},
+    {.item = "hook.fentry",
+     .label = "fentry",
+     .verb = "not used",
+     .lost =
+         [](const PlanFacts &f) {
+             return "fentry (the cheapest kernel function hook) is not used; " + f.covered;
+         },
+     .tail = Degradation::Tail::cover},
+    {.item = "hook.uprobe",
+     .label = "uprobes",
+     .lost = [](const PlanFacts &) -> std::string {
+         return "TLS libraries cannot be instrumented; encrypted traffic is not traced";
+     }},
+    {.item = "bpf.ringbuf",
+     .label = "ring buffer",
+     .lost = [](const PlanFacts &f) -> std::string {
+         return f.transport == "perfbuf"
+                    ? "events go through per-CPU perf buffers (more memory; order across "
+                      "CPUs is restored in user space)"
+                    : "no ring buffer, and no perf buffer either: no transport";
+     }},
+    {.item = "bpf.perfbuf",
+     .label = "perf buffer",
+     .lost = [](const PlanFacts &f) -> std::string {
+         return f.transport == "ringbuf" ? "" : "no perf buffer fallback";
+     }},
+    {.item = "bpf.btf", .label = "BTF", .listed_without_loss = true},
+};
+
+const Degradation *degradation_of(const std::string &item) {
+    for (const auto &d : kDegradations)
+        if (item == d.item) return &d;
+    return nullptr;
+}
+
+} // namespace
+
 void Capabilities::build_plan() {
     auto why_of = [&](const char *name) {
         const CapItem *it = get(name);
@@ -81,36 +152,17 @@ void Capabilities::build_plan() {
     }
 
     // Degradations named by what they are to a user, with what covers for them.
+    const PlanFacts facts{transport, covered};
     for (auto &it : items_) {
         if (it.state == Tri::yes || it.category == "tls") continue; // tls items carry their own
         std::string why = it.why.empty() ? (it.state == Tri::unknown ? "not probed" : "missing") : it.why;
-        if (it.name == "hook.kprobe") {
-            it.degraded = "kernel function probes are not used; " + covered;
-            it.why = "kprobes: not used (" + why + "); " + covered;
-        } else if (it.name == "hook.fentry") {
-            it.degraded = "fentry (the cheapest kernel function hook) is not used; " + covered;
-            it.why = "fentry: not used (" + why + "); " + covered;
-        } else if (it.name == "hook.syscall_tracepoints") {
-            it.degraded = "no capture path: no spans can be produced";
-            it.why = "syscall tracepoints: not available (" + why + "); " + it.degraded;
-        } else if (it.name == "hook.raw_tracepoints") {
-            it.degraded = "";
-            it.why =
-                it.degraded.empty() ? "" : "raw tracepoints: not available (" + why + "); " + it.degraded;
-        } else if (it.name == "hook.uprobe") {
-            it.degraded = "TLS libraries cannot be instrumented; encrypted traffic is not traced";
-            it.why = "uprobes: not available (" + why + "); " + it.degraded;
-        } else if (it.name == "bpf.ringbuf") {
-            it.degraded = transport == "perfbuf"
-                              ? "events go through per-CPU perf buffers (more memory; order across CPUs is "
-                                "restored in user space)"
-                              : "no ring buffer, and no perf buffer either: no transport";
-            it.why = "ring buffer: not available (" + why + "); " + it.degraded;
-        } else if (it.name == "bpf.perfbuf") {
-            it.degraded = transport == "ringbuf" ? "" : "no perf buffer fallback";
-            it.why = it.degraded.empty() ? "" : "perf buffer: not available (" + why + "); " + it.degraded;
-        } else if (it.name == "bpf.btf") {
-            it.why = "BTF: not available (" + why + "); " + it.degraded;
+        const Degradation *d = degradation_of(it.name);
+        if (d) {
+            if (d->lost) it.degraded = d->lost(facts);
+            const std::string &tail = d->tail == Degradation::Tail::cover ? facts.covered : it.degraded;
+            it.why = it.degraded.empty() && !d->listed_without_loss
+                         ? ""
+                         : fmt::format("{}: {} ({}); {}", d->label, d->verb, why, tail);
         } else if (!it.degraded.empty() && it.category != "plan" && it.category != "config") {
             std::string label = it.name.substr(it.name.find('.') + 1);
             it.why = label + ": " + (it.state == Tri::no ? "not available" : "unknown") + " (" + why + "); " +
