@@ -86,7 +86,9 @@ struct beyla_caps_opts {
 	const char *sys_root;
 	const char *boot_root;
 	const char *etc_root;
-	/* Extra BTF file tried after /sys/kernel/btf/vmlinux and the usual fallbacks. */
+	/* The BTF file a tracer would be given as its btf_path: CO-RE then relocates against it
+	 * instead of the kernel's own, and bpf.btf, plan.btf and btf_source report it (or why it
+	 * is unusable). NULL: the kernel's own BTF, where libbpf looks for it. */
 	const char *btf_path;
 	/* Do not mount tracefs (or securityfs, to read lockdown) even when absent and allowed. */
 	bool no_mount_tracefs;
@@ -131,7 +133,7 @@ struct beyla_caps_summary {
 	int can_trace;        /* the plan can capture something */
 	uint64_t memlock_limit; /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited, 0 unknown */
 	const char *lockdown; /* "none", "integrity", "confidentiality" or "unknown" */
-	const char *btf_source; /* path of the BTF used, or "" */
+	const char *btf_source; /* path of the BTF CO-RE relocates against, or "" */
 	const char *capture_path; /* "syscall_tracepoints" or "none" */
 	const char *transport;    /* "ringbuf", "perfbuf" or "none" */
 	size_t : 0;

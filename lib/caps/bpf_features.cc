@@ -2,6 +2,7 @@
 // the helpers bpf_loop and bpf_probe_write_user, each found by a real parse, map or load.
 #include <cerrno>
 #include <cstdint>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -25,6 +26,10 @@ bool mentions_missing_helper(const std::string &verifier) {
 } // namespace
 
 void Capabilities::probe_btf() {
+    if (!opts_.btf_path.empty()) {
+        probe_given_btf();
+        return;
+    }
     std::vector<std::string> candidates{opts_.sys_root + "/kernel/btf/vmlinux"};
     if (!release_.empty()) {
         const std::string &r = release_;
@@ -35,7 +40,6 @@ void Capabilities::probe_btf() {
         candidates.push_back("/usr/lib/debug/boot/vmlinux-" + r);
         candidates.push_back("/usr/lib/debug/lib/modules/" + r + "/vmlinux");
     }
-    if (!opts_.btf_path.empty()) candidates.push_back(opts_.btf_path);
 
     std::vector<std::string> tried;
     for (const auto &path : candidates) {
@@ -70,6 +74,51 @@ void Capabilities::probe_btf() {
     add("bpf.btf", "bpf", Tri::no, "none", reason,
         "no BTF: the socket tracer cannot resolve sockets with CO-RE; capture is disabled")
         .why = why;
+}
+
+// A given file replaces the kernel's BTF for CO-RE (libbpf's btf_custom_path, as the tracer's
+// btf_path does): it alone decides, since a tracer given a file that does not parse fails to start
+// rather than fall back to the kernel's.
+void Capabilities::probe_given_btf() {
+    const std::string &path = opts_.btf_path;
+    const char *lost = "the given BTF file cannot be used: a tracer given it as btf_path fails to start";
+    std::string kernel = opts_.sys_root + "/kernel/btf/vmlinux";
+    std::string instead = exists(kernel) ? "CO-RE uses it instead of the kernel's own " + kernel
+                                         : "the kernel has no " + kernel + " of its own";
+    std::string problem; // why the file cannot be used at all
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+        problem = errno_text(errno);
+    else if (!S_ISREG(st.st_mode))
+        problem = "it is not a regular file";
+    else if (st.st_size == 0)
+        problem = "it is empty";
+    else if (access(path.c_str(), R_OK) != 0)
+        problem = errno_text(errno);
+    if (!problem.empty()) {
+        add("bpf.btf", "bpf", Tri::no, "none",
+            fmt::format("the BTF file given for CO-RE, {}, cannot be used: {}", path, problem), lost)
+            .why = "given BTF file " + path + " unusable";
+        return;
+    }
+    if (opts_.files_only) {
+        btf_file_ = path;
+        add("bpf.btf", "bpf", Tri::yes, path,
+            fmt::format("found {}, given for CO-RE (not parsed: files_only); {}", path, instead));
+        return;
+    }
+    Attempt a = ops_.btf_parse(path);
+    if (!a.ok()) {
+        add("bpf.btf", "bpf", Tri::no, "none",
+            fmt::format("the BTF file given for CO-RE, {}, does not parse: {}", path, errno_text(a.err)),
+            lost)
+            .why = "given BTF file " + path + " does not parse";
+        return;
+    }
+    btf_file_ = path;
+    add("bpf.btf", "bpf", Tri::yes, path,
+        fmt::format("{}, given for CO-RE, parses with libbpf{}; {}", path,
+                    a.detail.empty() ? "" : " (" + a.detail + ")", instead));
 }
 
 void Capabilities::probe_maps() {

@@ -143,12 +143,15 @@ void Capabilities::build_plan() {
             "TLS-encrypted payloads cannot be read before encryption; encrypted traffic is not traced");
     }
 
+    bool given = !opts_.btf_path.empty();
     if (btf) {
         add("plan.btf", "plan", Tri::yes, btf_file_,
-            "CO-RE relocates the socket tracer against " + btf_file_);
+            "CO-RE relocates the socket tracer against " + btf_file_ +
+                (given ? " (given as btf_path, instead of the kernel's own BTF)" : ""));
     } else {
         add("plan.btf", "plan", Tri::no, "none", "no BTF (" + why_of("bpf.btf") + ")",
-            "no BTF: the socket tracer cannot resolve sockets with CO-RE; capture is disabled");
+            given ? "the given BTF file cannot be used: a tracer given it as btf_path fails to start"
+                  : "no BTF: the socket tracer cannot resolve sockets with CO-RE; capture is disabled");
     }
 
     // Degradations named by what they are to a user, with what covers for them.
