@@ -268,9 +268,14 @@ struct beyla_tracer_opts {
 	 * later (dlopen); such spans carry url.scheme "https". Off by default.
 	 * beyla_tracer_tls_library() lists what was probed. */
 	bool capture_tls;
+	/* BTF file the probes' CO-RE relocations use instead of the kernel's own
+	 * (/sys/kernel/btf/vmlinux and libbpf's fallbacks), e.g. for kernels built without
+	 * CONFIG_DEBUG_INFO_BTF (libbpf's btf_custom_path). NULL: the kernel's. A file that
+	 * is missing or not BTF fails beyla_tracer_start() with -ENOENT / -EINVAL naming it. */
+	const char *btf_path;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field capture_tls
+#define beyla_tracer_opts__last_field btf_path
 
 struct beyla_tracer;
 

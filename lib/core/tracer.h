@@ -32,6 +32,8 @@ struct TracerOptions {
     // spans get url.scheme=https.
     bool capture_tls = false;
     std::string replay_path;
+    // BTF file for CO-RE relocations instead of the kernel's own; "" for the kernel's.
+    std::string btf_path;
     std::string record_path;
     std::string proc_root = "/proc";
     std::string sys_root = "/sys";
