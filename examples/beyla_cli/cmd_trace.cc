@@ -73,6 +73,8 @@ void usage(FILE *f) {
             "  --url-query       include url.query (off by default: it may hold secrets)\n"
             "  --tls             decrypted HTTPS through uprobes on TLS libraries (OpenSSL,\n"
             "                    shared or in the executable; GnuTLS)\n"
+            "  --btf PATH        CO-RE relocations against the BTF file PATH instead of the\n"
+            "                    kernel's own (e.g. for a kernel without /sys/kernel/btf/vmlinux)\n"
             "  --record F        also write the raw events to F\n"
             "  --replay F        decode a recording instead of tracing the kernel\n"
             "  -v, --verbose     more log output (repeat for debug)\n");
@@ -102,7 +104,7 @@ int cmd_trace(int argc, char **argv) {
         {"format", required_argument, nullptr, 'f'},   {"output", required_argument, nullptr, 'o'},
         {"transport", required_argument, nullptr, 't'}, {"payload", required_argument, nullptr, 'b'},
         {"ring-size", required_argument, nullptr, 'r'}, {"url-query", no_argument, nullptr, 'q'},
-        {"tls", no_argument, nullptr, 'T'},
+        {"tls", no_argument, nullptr, 'T'},            {"btf", required_argument, nullptr, 'B'},
         {"record", required_argument, nullptr, 'R'},   {"replay", required_argument, nullptr, 'L'},
         {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0}};
@@ -154,6 +156,13 @@ int cmd_trace(int argc, char **argv) {
         case 'r': opts.ring_size = static_cast<uint32_t>(number(optarg, 1, 1LL << 31, "ring size")); break;
         case 'q': opts.capture_url_query = true; break;
         case 'T': opts.capture_tls = true; break;
+        case 'B':
+            if (!*optarg) {
+                fprintf(stderr, "beyla trace: --btf needs a file name\n");
+                return 2;
+            }
+            opts.btf_path = optarg;
+            break;
         case 'R': record = optarg; break;
         case 'L': replay = optarg; break;
         case 'v': verbosity++; break;
