@@ -73,6 +73,11 @@ BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *
             if (!protos[i] || !*protos[i]) beyla::fail(EINVAL, "empty protocol name");
             o.protocols.emplace_back(protos[i]);
         }
+        if (const char *p = BEYLA_OPTS_GET(opts, btf_path, nullptr)) {
+            // "" would silently mean the kernel's BTF: the caller meant some file.
+            if (!*p) beyla::fail(EINVAL, "btf_path is an empty string (NULL uses the kernel's BTF)");
+            o.btf_path = p;
+        }
         t->impl = std::make_unique<beyla::Tracer>(std::move(o));
         return 0;
     });

@@ -69,7 +69,7 @@ class Tracer {
     Tracer(std::vector<int32_t> pids, std::vector<uint16_t> ports, std::vector<std::string> exe,
            std::string transport, uint32_t payload_prefix, uint32_t ring_size, bool url_query,
            std::optional<std::string> replay, std::optional<std::string> record, py::object on_span,
-           bool log, bool tls, std::vector<std::string> protocols)
+           bool log, bool tls, std::vector<std::string> protocols, std::optional<std::string> btf_path)
         : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), protocols_(std::move(protocols)),
           on_span_(std::move(on_span)) {
         for (auto &g : exe_) globs_.push_back(g.c_str());
@@ -97,6 +97,11 @@ class Tracer {
         o.protocol_count = protocol_names_.size();
         if (replay) replay_ = *replay, o.replay_path = replay_.c_str();
         if (record) record_ = *record, o.record_path = record_.c_str();
+        if (btf_path) {
+            if (btf_path->empty())
+                throw py::value_error("btf_path must name a file (None: the kernel's BTF)");
+            btf_path_ = *btf_path, o.btf_path = btf_path_.c_str();
+        }
         t_ = beyla_tracer_new(&o);
         if (!t_) raise_errno(errno, "cannot create tracer: " + err_text(errno));
     }
@@ -222,7 +227,7 @@ class Tracer {
     std::vector<const char *> globs_;
     std::vector<std::string> protocols_;
     std::vector<const char *> protocol_names_;
-    std::string replay_, record_;
+    std::string replay_, record_, btf_path_;
     py::object on_span_;
     std::vector<beyla_span *> pending_;
     bool done_ = false;
@@ -266,15 +271,18 @@ Traces request spans of selected processes.
 
 Spans are dicts keyed like `beyla trace --format jsonl`. With on_span=callable the
 callable receives each span during poll()/spans(). The GIL is released while waiting.
+btf_path="file.btf" makes the probes' CO-RE relocations use that BTF file instead of
+the kernel's own (start() raises OSError naming it when it is missing or not BTF).
 )doc")
         .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string, uint32_t,
                       uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool,
-                      bool, std::vector<std::string>>(),
+                      bool, std::vector<std::string>, std::optional<std::string>>(),
              py::kw_only(), py::arg("pids") = std::vector<int32_t>{}, py::arg("ports") = std::vector<uint16_t>{},
              py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
              py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
              py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
-             py::arg("log") = false, py::arg("tls") = false, py::arg("protocols") = std::vector<std::string>{})
+             py::arg("log") = false, py::arg("tls") = false, py::arg("protocols") = std::vector<std::string>{},
+             py::arg("btf_path") = py::none())
         .def("start", &Tracer::start)
         .def("stop", &Tracer::stop)
         .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")

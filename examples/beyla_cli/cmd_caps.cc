@@ -23,7 +23,7 @@ void caps_usage(FILE *f) {
                "  --sys-root DIR     read DIR instead of /sys\n"
                "  --boot-root DIR    read DIR instead of /boot\n"
                "  --etc-root DIR     read DIR instead of /etc\n"
-               "  --btf PATH         BTF file to try after the usual places\n"
+               "  --btf PATH         report CO-RE against this BTF file, as trace --btf PATH\n"
                "  --no-mount         do not mount tracefs (or securityfs) when they are absent\n"
                "  --files-only       only read files: no BPF loads, attaches or mounts\n"
                "  --pid PID          list the TLS libraries (and Go crypto/tls) of PID as --tls would\n"

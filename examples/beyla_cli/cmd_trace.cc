@@ -81,6 +81,8 @@ void usage(FILE *f) {
             "                    shared or in the executable; GnuTLS)\n"
             "  --protocols LIST  decode only these protocols, comma-separated (default all):\n"
             "                    %s\n"
+            "  --btf PATH        CO-RE relocations against the BTF file PATH instead of the\n"
+            "                    kernel's own (e.g. for a kernel without /sys/kernel/btf/vmlinux)\n"
             "  --record F        also write the raw events to F\n"
             "  --replay F        decode a recording instead of tracing the kernel\n"
             "  -v, --verbose     more log output (repeat for debug)\n",
@@ -113,6 +115,7 @@ int cmd_trace(int argc, char **argv) {
         {"transport", required_argument, nullptr, 't'}, {"payload", required_argument, nullptr, 'b'},
         {"ring-size", required_argument, nullptr, 'r'}, {"url-query", no_argument, nullptr, 'q'},
         {"tls", no_argument, nullptr, 'T'},            {"protocols", required_argument, nullptr, 'X'},
+        {"btf", required_argument, nullptr, 'B'},
         {"record", required_argument, nullptr, 'R'},   {"replay", required_argument, nullptr, 'L'},
         {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0}};
@@ -172,6 +175,13 @@ int cmd_trace(int argc, char **argv) {
                 fprintf(stderr, "beyla trace: --protocols needs at least one name\n");
                 return 2;
             }
+            break;
+        case 'B':
+            if (!*optarg) {
+                fprintf(stderr, "beyla trace: --btf needs a file name\n");
+                return 2;
+            }
+            opts.btf_path = optarg;
             break;
         case 'R': record = optarg; break;
         case 'L': replay = optarg; break;

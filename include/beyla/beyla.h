@@ -86,7 +86,9 @@ struct beyla_caps_opts {
 	const char *sys_root;
 	const char *boot_root;
 	const char *etc_root;
-	/* Extra BTF file tried after /sys/kernel/btf/vmlinux and the usual fallbacks. */
+	/* The BTF file a tracer would be given as its btf_path: CO-RE then relocates against it
+	 * instead of the kernel's own, and bpf.btf, plan.btf and btf_source report it (or why it
+	 * is unusable). NULL: the kernel's own BTF, where libbpf looks for it. */
 	const char *btf_path;
 	/* Do not mount tracefs (or securityfs, to read lockdown) even when absent and allowed. */
 	bool no_mount_tracefs;
@@ -131,7 +133,7 @@ struct beyla_caps_summary {
 	int can_trace;        /* the plan can capture something */
 	uint64_t memlock_limit; /* RLIMIT_MEMLOCK soft limit, UINT64_MAX for unlimited, 0 unknown */
 	const char *lockdown; /* "none", "integrity", "confidentiality" or "unknown" */
-	const char *btf_source; /* path of the BTF used, or "" */
+	const char *btf_source; /* path of the BTF CO-RE relocates against, or "" */
 	const char *capture_path; /* "syscall_tracepoints" or "none" */
 	const char *transport;    /* "ringbuf", "perfbuf" or "none" */
 	size_t : 0;
@@ -273,9 +275,15 @@ struct beyla_tracer_opts {
 	 * Since 0.2. */
 	const char *const *protocols;
 	size_t protocol_count;
+	/* BTF file the probes' CO-RE relocations use instead of the kernel's own
+	 * (/sys/kernel/btf/vmlinux and libbpf's fallbacks), e.g. for kernels built without
+	 * CONFIG_DEBUG_INFO_BTF (libbpf's btf_custom_path). NULL: the kernel's. A file that
+	 * is missing or not BTF fails beyla_tracer_start() with -ENOENT / -EINVAL naming it.
+	 * Since 0.2. */
+	const char *btf_path;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field protocol_count
+#define beyla_tracer_opts__last_field btf_path
 
 struct beyla_tracer;
 

@@ -34,7 +34,9 @@ struct CapsOptions {
     std::string sys_root = "/sys";
     std::string boot_root = "/boot";
     std::string etc_root = "/etc";
-    std::string btf_path; // tried after the usual places
+    // CO-RE relocates against this BTF file instead of the kernel's own, as with the tracer's
+    // btf_path; "": the kernel's, where libbpf looks for it.
+    std::string btf_path;
     bool no_mount_tracefs = false;
     bool files_only = false;
     // Processes whose TLS libraries are listed (category "tls"), as the tracer would probe them.
@@ -60,7 +62,8 @@ struct CapsSummary {
 };
 
 // Report order of the categories.
-inline const char *const kCapCategories[] = {"kernel", "bpf", "hook", "helper", "security", "config", "tls", "plan"};
+inline const char *const kCapCategories[] = {"kernel",   "bpf",    "hook", "helper",
+                                             "security", "config", "tls",  "plan"};
 
 class Capabilities {
   public:
@@ -90,6 +93,7 @@ class Capabilities {
     void probe_lockdown();
     void probe_tracefs();
     void probe_btf();
+    void probe_given_btf();
     void probe_maps();
     void probe_syscall_hooks();
     void probe_kprobe();

@@ -16,6 +16,7 @@ std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg) {
     o.sys_root = cfg.sys_root;
     o.logger = cfg.logger;
     o.tls = cfg.tls;
+    o.btf_path = cfg.btf_path;
     return std::make_unique<BpfSource>(o);
 }
 

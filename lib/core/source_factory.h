@@ -16,7 +16,8 @@ struct SourceConfig {
     std::string proc_root = "/proc";
     std::string sys_root = "/sys";
     const Logger *logger = nullptr;
-    bool tls = false; // TLS library uprobes
+    bool tls = false;     // TLS library uprobes
+    std::string btf_path; // CO-RE against this BTF file; "" for the kernel's
 };
 
 std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg);

@@ -146,6 +146,7 @@ void Tracer::start() {
         sc.sys_root = opts_.sys_root;
         sc.logger = &opts_.logger;
         sc.tls = opts_.capture_tls;
+        sc.btf_path = opts_.btf_path;
         check_privileges(opts_.proc_root);
         source_ = make_bpf_source(sc);
         source_->start();

@@ -35,6 +35,8 @@ struct TracerOptions {
     // Registry names of the protocols to decode ("http", "http2", "grpc"...); empty: all.
     std::vector<std::string> protocols;
     std::string replay_path;
+    // BTF file for CO-RE relocations instead of the kernel's own; "" for the kernel's.
+    std::string btf_path;
     std::string record_path;
     std::string proc_root = "/proc";
     std::string sys_root = "/sys";

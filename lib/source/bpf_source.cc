@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
@@ -64,6 +65,30 @@ std::string syscall_group(const std::string &tp) {
              "at warn level)",
              errno_str(err));
     fail(err, "loading the BPF programs failed: {}", errno_str(err));
+}
+
+// A BTF file given for CO-RE, checked before anything is loaded: libbpf would only say that
+// the load failed, not that the file was the problem.
+void check_btf_file(const std::string &path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+        int err = errno;
+        fail(err, "the BTF file {} (btf_path) cannot be used: {}", path, errno_str(err));
+    }
+    if (!S_ISREG(st.st_mode)) fail(EINVAL, "the BTF file {} (btf_path) is not a regular file", path);
+    if (st.st_size == 0) fail(EINVAL, "the BTF file {} (btf_path) is empty", path);
+    btf *b = btf__parse(path.c_str(), nullptr);
+    if (!b) {
+        int err = errno;
+        char msg[128];
+        libbpf_strerror(err, msg, sizeof(msg));
+        // Unreadable stays what it is; anything else means the contents are not BTF.
+        if (err == EACCES || err == EPERM || err == ENOMEM)
+            fail(err, "the BTF file {} (btf_path) cannot be read: {}", path, msg);
+        fail(EINVAL, "the BTF file {} (btf_path) does not parse as BTF (raw, or an ELF file with .BTF): {}",
+             path, msg);
+    }
+    btf__free(b);
 }
 
 } // namespace
@@ -122,6 +147,10 @@ void BpfSource::start() {
 
     if (opts_.payload_prefix == 0 || opts_.payload_prefix > BEYLA_MAX_PAYLOAD)
         fail(EINVAL, "payload prefix {} is outside 1..{}", opts_.payload_prefix, BEYLA_MAX_PAYLOAD);
+    if (!opts_.btf_path.empty()) {
+        check_btf_file(opts_.btf_path);
+        log().info("CO-RE relocations use the BTF file {} instead of the kernel's", opts_.btf_path);
+    }
     long page = sysconf(_SC_PAGESIZE);
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     ncpus_ = online > 0 ? static_cast<unsigned>(online) : 1;
@@ -148,7 +177,10 @@ void BpfSource::start() {
         use_ringbuf_ = have_ringbuf;
         break;
     }
-    task_btf_ = opts_.task_btf.value_or(true);
+    // The typed-pointer walk hands type ids relocated against the BTF to the kernel, which reads
+    // them in its own BTF: right only when the two are the same file. A given BTF file gets the
+    // CO-RE reads, right for any file that describes this kernel.
+    task_btf_ = opts_.task_btf.value_or(opts_.btf_path.empty());
     if (use_ringbuf_) {
         buffer_bytes_ = ring_size_for_page(opts_.ring_size, static_cast<uint64_t>(page));
         if (!buffer_bytes_)
@@ -203,7 +235,8 @@ static_assert(sizeof(socket_trace_bpf::socket_trace_bpf__rodata) ==
 static_assert(sizeof(socket_trace_bpf::maps) == sizeof(socket_trace_btf_bpf::maps));
 static_assert(sizeof(socket_trace_bpf::progs) == sizeof(socket_trace_btf_bpf::progs));
 
-socket_trace_bpf *open_socket_trace(bool task_btf) {
+// btf_path: "" for the kernel's own BTF.
+socket_trace_bpf *open_socket_trace(bool task_btf, const std::string &btf_path) {
     auto *obj = static_cast<socket_trace_bpf *>(calloc(1, sizeof(socket_trace_bpf)));
     if (!obj) {
         errno = ENOMEM;
@@ -212,7 +245,10 @@ socket_trace_bpf *open_socket_trace(bool task_btf) {
     int err = socket_trace_bpf__create_skeleton(obj);
     if (!err && task_btf)
         obj->skeleton->data = const_cast<void *>(socket_trace_btf_bpf__elf_bytes(&obj->skeleton->data_sz));
-    if (!err) err = bpf_object__open_skeleton(obj->skeleton, nullptr);
+    bpf_object_open_opts oo{};
+    oo.sz = sizeof(oo);
+    oo.btf_custom_path = btf_path.empty() ? nullptr : btf_path.c_str();
+    if (!err) err = bpf_object__open_skeleton(obj->skeleton, &oo);
     if (err) {
         socket_trace_bpf__destroy(obj);
         errno = -err;
@@ -223,7 +259,7 @@ socket_trace_bpf *open_socket_trace(bool task_btf) {
 } // namespace
 
 void BpfSource::load(const std::string &tracefs) {
-    skel_ = open_socket_trace(task_btf_);
+    skel_ = open_socket_trace(task_btf_, opts_.btf_path);
     if (!skel_) {
         int err = errno;
         fail(err, "opening the BPF object failed: {}", errno_str(err));
@@ -643,6 +679,7 @@ std::string BpfSource::describe() const {
     if (!skipped_.empty()) s += fmt::format(", {} absent", skipped_.size());
     s += fmt::format("), fd walk {}, payload prefix {} B", task_btf_ ? "typed pointers" : "CO-RE reads",
                      opts_.payload_prefix);
+    if (!opts_.btf_path.empty()) s += ", CO-RE against " + opts_.btf_path;
     if (opts_.tls) {
         std::lock_guard lk(tls_mu_);
         s += fmt::format(", TLS uprobes on {} librar{}", tls_reports_.size(),

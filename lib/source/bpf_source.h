@@ -58,7 +58,7 @@ struct BpfSourceOptions {
     std::optional<bool> ringbuf_supported;
     // The fd -> socket walk (bpf/sock.bpf.h): through typed kernel pointers (6.2+, kernel
     // BTF; cheaper) or CO-RE reads (any BTF). Unset: the first, falling back to the second
-    // when the kernel refuses it; set: that one only.
+    // when the kernel refuses it, or the second alone with a btf_path; set: that one only.
     std::optional<bool> task_btf;
     // Tests: act as if the kernel refused the typed-pointer build (the fallback's path).
     bool refuse_task_btf = false;
@@ -66,6 +66,11 @@ struct BpfSourceOptions {
     // linked into an executable) that traced processes map, also later (dlopen), and on
     // the system's own. Off: those programs are not even loaded.
     bool tls = false;
+    // BTF file the CO-RE relocations use instead of the kernel's own (libbpf's
+    // btf_custom_path), e.g. one extracted for a kernel without CONFIG_DEBUG_INFO_BTF. It must
+    // describe the running kernel: the verifier still checks typed pointers against the
+    // kernel's own BTF. "": the kernel's.
+    std::string btf_path;
 };
 
 class BpfSource final : public EventSource {
