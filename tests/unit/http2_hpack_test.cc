@@ -2,6 +2,8 @@
 // after each block, and the decoder's conservative handling of unknown table state.
 #include <catch2/catch.hpp>
 
+#include <deque>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -364,4 +366,48 @@ TEST_CASE("hpack: the table memory is bounded", "[http2][hpack]") {
     auto c = decode(d, indexed(62 + 50));
     CHECK(c.unknown == 1);
     CHECK(decode(d, indexed(62)).fields.at(0).first == "name99");
+}
+
+TEST_CASE("hpack: the dynamic table against a model, many insertions and evictions", "[http2][hpack]") {
+    std::mt19937 rng(3);
+    Decoder d;
+    std::deque<std::pair<std::string, std::string>> model; // newest first
+    size_t model_size = 0, max = 4096;
+    for (int round = 0; round < 3000; round++) {
+        std::string block;
+        Headers want;
+        if (rng() % 50 == 0) {
+            max = rng() % 4097;
+            block += size_update(max);
+            while (model_size > max) {
+                model_size -= model.back().first.size() + model.back().second.size() + 32;
+                model.pop_back();
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            if (!model.empty() && rng() % 2) {
+                const size_t i = rng() % model.size();
+                block += indexed(62 + i);
+                want.push_back(model[i]);
+                continue;
+            }
+            std::string name = "n" + std::to_string(rng() % 1000),
+                        value(rng() % 300, static_cast<char>('a' + rng() % 26));
+            block += literal_inc(name, value);
+            want.emplace_back(name, value);
+            const size_t need = name.size() + value.size() + 32;
+            while (!model.empty() && model_size + need > max) {
+                model_size -= model.back().first.size() + model.back().second.size() + 32;
+                model.pop_back();
+            }
+            if (need <= max) {
+                model.emplace_front(name, value);
+                model_size += need;
+            }
+        }
+        REQUIRE(decode(d, block).fields == want);
+        REQUIRE(d.size() == model_size);
+        REQUIRE(d.entries() == model.size());
+    }
+    CHECK(d.complete());
 }

@@ -53,6 +53,7 @@ void Decoder::set_joined_late() {
 void Decoder::set_unknown() {
     count_ = 0;
     first_ = 0;
+    ring_.clear();
     size_ = 0;
     arena_end_ = 0;
     unknown_tail_ = true;
@@ -89,20 +90,21 @@ void Decoder::evict_to(size_t bound) {
     while (size_ > bound && count_) {
         const Entry &e = ring_[first_];
         size_ -= std::min(size_, size_t(e.name_len) + e.value_len + kEntryOverhead);
-        first_ = (first_ + 1) % ring_.size();
+        first_++;
         count_--;
     }
     if (!count_) {
         size_ = 0;
         arena_end_ = 0;
         first_ = 0;
+        ring_.clear();
     }
 }
 
 void Decoder::check_complete() {
     // The known entries fill the encoder's table: nothing older can still be in it
     // (placeholder sizes are under-estimates, so this holds for them too).
-    if (unknown_tail_ && max_known_ && size_ + kEntryOverhead > max_) unknown_tail_ = false;
+    if (unknown_tail_ && max_known_ && max_ <= cap_ && size_ + kEntryOverhead > max_) unknown_tail_ = false;
     if (unknown_tail_ && max_known_ && max_ == 0) unknown_tail_ = false;
 }
 
@@ -128,25 +130,29 @@ void Decoder::insert(std::string_view name, bool name_known, std::string_view va
     }
     if (size_ + need > bound && encoder_keeps_more) unknown_tail_ = true;
     evict_to(bound - need);
-    if (ring_.empty()) {
-        ring_.resize(cap_ / kEntryOverhead + 1);
-        arena_.resize(2 * cap_);
-    }
     const size_t bytes = name.size() + value.size();
     if (arena_end_ + bytes > arena_.size()) {
-        // Move the live bytes down; they are at most cap_, so the entry fits after them.
+        // Move the live bytes down, then keep twice what is live so that the next move is
+        // as many insertions away: storage grows with the table, not to its bound at once.
         const size_t base = count_ ? ring_[first_].off : arena_end_;
-        std::memmove(arena_.data(), arena_.data() + base, arena_end_ - base);
-        for (size_t i = 0; i < count_; i++)
-            ring_[(first_ + i) % ring_.size()].off -= static_cast<uint32_t>(base);
-        arena_end_ -= base;
+        const size_t live = arena_end_ - base;
+        if (base) {
+            std::memmove(arena_.data(), arena_.data() + base, live);
+            for (size_t i = first_; i < ring_.size(); i++) ring_[i].off -= static_cast<uint32_t>(base);
+            arena_end_ = live;
+        }
+        if (arena_.size() < 2 * (live + bytes)) arena_.resize(std::max<size_t>(256, 2 * (live + bytes)));
+    }
+    if (first_ > 64 && first_ * 2 > ring_.size()) {
+        // Evicted entries at the front are dropped once they are half of the ring.
+        ring_.erase(ring_.begin(), ring_.begin() + static_cast<ptrdiff_t>(first_));
+        first_ = 0;
     }
     char *w = arena_.data() + arena_end_;
     if (!name.empty()) std::memcpy(w, name.data(), name.size());
     if (!value.empty()) std::memcpy(w + name.size(), value.data(), value.size());
-    ring_[(first_ + count_) % ring_.size()] =
-        Entry{static_cast<uint32_t>(arena_end_), static_cast<uint32_t>(name.size()),
-              static_cast<uint32_t>(value.size()), name_known};
+    ring_.push_back(Entry{static_cast<uint32_t>(arena_end_), static_cast<uint32_t>(name.size()),
+                          static_cast<uint32_t>(value.size()), name_known});
     count_++;
     arena_end_ += bytes;
     size_ += need;

@@ -90,7 +90,7 @@ class Decoder {
     void evict_to(size_t bound);
     void set_max(uint32_t max);
     void check_complete();
-    const Entry &at(size_t i) const { return ring_[(first_ + count_ - 1 - i) % ring_.size()]; }
+    const Entry &at(size_t i) const { return ring_[first_ + count_ - 1 - i]; }
 
     size_t cap_;
     uint32_t limit_;
