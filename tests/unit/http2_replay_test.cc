@@ -149,3 +149,48 @@ TEST_CASE("replay: inference says no to HTTP/1 and yes to HTTP/2", "[http2][repl
     REQUIRE(spans.size() == 1);
     CHECK(spans[0].protocol == BEYLA_PROTO_HTTP1);
 }
+
+namespace {
+
+std::vector<std::vector<uint8_t>> grpc_and_plain() {
+    const std::string req = indexed(3) + indexed(6) + literal_idx(4, "/helloworld.Greeter/SayHello") +
+                            literal_idx(31, "application/grpc");
+    const std::string m = std::string("\0\0\0\0\2hi", 7);
+    return {conn_event(BEYLA_EV_CONN_OPEN, 100, 7, 0xabc, 1000),
+            in(2000, preface() + settings() + headers(1, req) + data(1, m, true)),
+            eg(3000, settings() + headers(1, indexed(8) + literal_idx(31, "application/grpc")) + data(1, m) +
+                         headers(1, literal("grpc-status", "14"), true)),
+            in(4000, headers(3, request_block("GET", "/plain"), true)),
+            eg(5000, headers(3, status_block(200), true))};
+}
+
+} // namespace
+
+TEST_CASE("replay: gRPC spans, and the http2 / grpc selection", "[http2][replay][grpc]") {
+    auto all = replay(grpc_and_plain());
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].protocol == BEYLA_PROTO_GRPC);
+    CHECK(all[0].method.empty());
+    CHECK(all[0].path.empty());
+    CHECK(all[0].status == -1);
+    CHECK(all[0].attrs["rpc.system"] == "grpc");
+    CHECK(all[0].attrs["rpc.service"] == "helloworld.Greeter");
+    CHECK(all[0].attrs["rpc.method"] == "SayHello");
+    CHECK(all[0].attrs["rpc.grpc.status_code"] == "14");
+    CHECK(all[0].attrs["error.type"] == "UNAVAILABLE");
+    CHECK(all[0].attrs.count("url.path") == 0);
+    CHECK(all[0].attrs.count("http.response.status_code") == 0);
+    CHECK(all[1].protocol == BEYLA_PROTO_HTTP2);
+    auto grpc = replay(grpc_and_plain(), {"grpc"});
+    REQUIRE(grpc.size() == 1);
+    CHECK(grpc[0].protocol == BEYLA_PROTO_GRPC);
+    auto h2 = replay(grpc_and_plain(), {"http2"});
+    REQUIRE(h2.size() == 2);
+    CHECK(h2[0].protocol == BEYLA_PROTO_HTTP2);
+    CHECK(h2[0].path == "/helloworld.Greeter/SayHello");
+    CHECK(h2[0].status == 200);
+    // HTTP/1 alone leaves the connection undecoded.
+    beyla_stats st{};
+    auto h1 = replay(grpc_and_plain(), {"http"}, &st);
+    CHECK(h1.empty());
+}
