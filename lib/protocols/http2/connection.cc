@@ -317,7 +317,7 @@ void Connection::frame(Direction dir, const FrameHeader &h, std::span<const uint
         size_t off = 0;
         if (h.has(flags::kPadded)) {
             off = 1;
-            if (!lost) pad = p[0]; // lost: unknown, counted as payload
+            if (!lost && h.length) pad = p[0]; // lost: unknown, counted as payload
         }
         const uint64_t body = h.length >= off + pad ? h.length - off - pad : 0;
         if (Stream *s = find(h.stream_id)) {
