@@ -79,7 +79,9 @@ std::string client_bytes() {
     return preface() + settings() + headers_split(1, block, 7, true);
 }
 std::string server_bytes() {
-    return settings() + headers(1, status_block(404) + literal("server", "s")) + data(1, "nope", true);
+    // Padding and priority fields split like everything else.
+    return settings() + headers_padded_priority(1, status_block(404) + literal("server", "s"), 3) +
+           data_padded(1, "no", 2) + data(1, "pe", true);
 }
 
 void check_one(const Harness &h) {
@@ -430,6 +432,14 @@ TEST_CASE("http2: h2c upgrade continues stream 1", "[http2][upgrade]") {
     h.in(preface() + settings() + headers(3, request_block("GET", "/next"), true));
     h.eg(headers(3, status_block(200), true));
     REQUIRE(h.out.size() == 2);
+    // The client's side of the same upgrade: the answer is read.
+    Harness c(Role::kClient);
+    std::swap(ho.rest[0], ho.rest[1]);
+    c.conn.upgraded(ho);
+    c.collect();
+    REQUIRE(c.out.size() == 1);
+    CHECK(c.out[0].path == "/up");
+    CHECK(c.out[0].status == 200);
 }
 
 TEST_CASE("http2: random bytes never crash and stay bounded", "[http2][random]") {
