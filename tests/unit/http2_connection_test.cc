@@ -459,3 +459,25 @@ TEST_CASE("http2: random bytes never crash and stay bounded", "[http2][random]")
         CHECK(h.conn.open_streams() == 0);
     }
 }
+
+TEST_CASE("http2: a header block whose CONTINUATION payload was not captured", "[http2][gap][late]") {
+    Harness h;
+    start_server(h);
+    // The first request inserts x-a; its CONTINUATION (which inserts x-b) is lost.
+    h.in(frame(0x1, 0x1, 1, request_block("GET", "/first") + literal_inc("x-a", "1")));
+    const std::string cont = frame(0x9, 0x4, 1, literal_inc("x-b", "2") + literal_idx(4, "/ignored"));
+    h.in(cont.substr(0, 9), cont.size());
+    CHECK(h.conn.counters().blocks_lost == 1);
+    h.eg(headers(1, status_block(200), true));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].path.empty()); // :path was in the block that was not decoded
+    CHECK(h.out[0].status == 200);
+    CHECK(h.out[0].attrs.at("beyla.http2.missing") == "method,path");
+    // Index 62 would be x-b now, 63 x-a: neither may be guessed.
+    h.in(headers(3, indexed(2) + indexed(6) + literal_idx(4, "/second") + indexed(62) + indexed(63), true));
+    h.eg(headers(3, status_block(200), true));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].path == "/second");
+    CHECK(h.conn.counters().fields_unknown == 2);
+    CHECK_FALSE(h.conn.decoder(Direction::kIngress).complete());
+}

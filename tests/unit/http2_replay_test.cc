@@ -194,3 +194,19 @@ TEST_CASE("replay: gRPC spans, and the http2 / grpc selection", "[http2][replay]
     auto h1 = replay(grpc_and_plain(), {"http"}, &st);
     CHECK(h1.empty());
 }
+
+TEST_CASE("replay: a gRPC connection joined late", "[http2][replay][grpc][late]") {
+    // The server's reads start mid-connection: :path and content-type are dynamic
+    // references; the answer's trailers carry grpc-status as a literal.
+    const std::string m = std::string("\0\0\0\0\2hi", 7);
+    auto spans = replay(
+        {in(2000, headers(41, indexed(3) + indexed(6) + indexed(64) + indexed(63)) + data(41, m, true)),
+         eg(3000, headers(41, indexed(8) + indexed(62)) + data(41, m) +
+                      headers(41, literal("grpc-status", "7"), true))});
+    REQUIRE(spans.size() == 1);
+    CHECK(spans[0].protocol == BEYLA_PROTO_GRPC);
+    CHECK(spans[0].attrs["rpc.grpc.status_code"] == "7");
+    CHECK(spans[0].attrs["error.type"] == "PERMISSION_DENIED");
+    CHECK(spans[0].attrs.count("rpc.method") == 0);
+    CHECK(spans[0].attrs["beyla.http2.missing"] == "path");
+}
