@@ -481,3 +481,19 @@ TEST_CASE("http2: a header block whose CONTINUATION payload was not captured", "
     CHECK(h.conn.counters().fields_unknown == 2);
     CHECK_FALSE(h.conn.decoder(Direction::kIngress).complete());
 }
+
+TEST_CASE("http2: a loss marks only the streams still sending that way", "[http2][gap]") {
+    Harness h;
+    start_server(h);
+    h.in(headers(1, request_block("GET", "/done"), true));
+    h.in(headers(3, request_block("POST", "/sending")) + data(3, "part"));
+    h.conn.lost(Direction::kIngress, 0, h.ts); // unknown amount: framing lost
+    h.eg(headers(1, status_block(200), true) + headers(3, status_block(200), true));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[0].path == "/done");
+    CHECK(h.out[0].req_body == 0);
+    CHECK_FALSE(h.out[0].has("beyla.http2.missing"));
+    CHECK(h.out[1].path == "/sending");
+    CHECK(h.out[1].req_body == -1); // some of its body may have gone
+    CHECK(h.out[1].resp_body == 0);
+}

@@ -169,7 +169,11 @@ void Connection::lose_framing(Direction dir) {
     }
     // Header blocks may have gone by: the table's positions are no longer known.
     sd.decoder.set_unknown();
-    for (size_t i = 0; i < nstreams_; i++) streams_[i].half[kDir(dir)].lost = true;
+    // Streams still sending this way may have lost frames; ended halves lost nothing.
+    for (size_t i = 0; i < nstreams_; i++) {
+        Half &h = streams_[i].half[kDir(dir)];
+        if (!h.ended) h.lost = true;
+    }
 }
 
 bool Connection::resync(Direction dir) {
