@@ -1,5 +1,6 @@
 #include "protocols/http2/protocol.h"
 
+#include "bpf/socket_trace.h"
 #include "protocols/http2/connection.h"
 #include "protocols/http2/inference.h"
 
@@ -50,6 +51,10 @@ class Http2Protocol final : public protocols::Protocol {
     Inference infer(Direction, std::span<const uint8_t> head, Role) const override {
         return http2::infer(head);
     }
+    // One write often carries many frames (a large DATA frame, then the next HEADERS), and
+    // each frame header must reach the parser: the kernel's largest copy, which also holds
+    // a whole TLS record's plaintext.
+    uint32_t capture_bytes() const override { return BEYLA_MAX_PAYLOAD; }
     std::unique_ptr<protocols::ProtocolConnection> make(Role role,
                                                         const protocols::ProtocolConfig &cfg) const override {
         return std::make_unique<Http2Connection>(role, cfg);
