@@ -383,6 +383,60 @@ static __always_inline long copy_chunk(__u8 *payload, __u64 off, __u64 src, __u6
 	return bpf_probe_read_user(payload + off, len, (const void *)src);
 }
 
+/* One iovec per bpf_loop step: the verifier walks the step, not the count. The offset
+ * passes through map memory (spill) as in copy_iov, so that each step starts from the same
+ * unknown offset and the verifier's walk of the callback converges at once. */
+struct iov_walk {
+	__u8 *payload;
+	__u32 *spill;
+	__u64 iov;
+	__u64 want;
+	__u8 fault;
+};
+
+static long iov_step(__u32 i, void *ctx)
+{
+	struct iov_walk *w = ctx;
+	__u64 off = *(volatile __u32 *)w->spill;
+	__u64 want = w->want;
+	if (off >= want)
+		return 1;
+	struct u_iovec v;
+	if (bpf_probe_read_user(&v, sizeof(v), (const void *)(w->iov + (__u64)i * sizeof(struct u_iovec)))) {
+		w->fault = 1;
+		return 1;
+	}
+	__u64 len = v.len;
+	if (len > want - off)
+		len = want - off;
+	if (copy_chunk(w->payload, off, v.base, len)) {
+		w->fault = 1;
+		return 1;
+	}
+	*w->spill = off + len; /* want <= BEYLA_MAX_PAYLOAD: fits */
+	return 0;
+}
+
+/* copy_iov over every entry (up to IOV_MAX, as the kernel allows): bounded by the bytes
+ * wanted, not by the entry count. Kernels with bpf_loop (5.17+) only. */
+static __always_inline __u64 copy_iov_loop(__u8 *payload, __u32 *spill, __u64 iov, __u64 iovcnt, __u64 want,
+					   __u8 *flags)
+{
+	struct iov_walk w = {.payload = payload, .spill = spill, .iov = iov, .want = want};
+	__u32 n = iovcnt > BEYLA_IOV_MAX ? BEYLA_IOV_MAX : (__u32)iovcnt;
+	*spill = 0;
+	bpf_loop(n, iov_step, &w, 0);
+	__u64 off = *(volatile __u32 *)spill;
+	if (w.fault) {
+		count(BEYLA_CNT_READ_FAULT);
+		*flags |= BEYLA_DATA_F_PARTIAL;
+	} else if (off < want) {
+		/* The array changed under the syscall, or more than IOV_MAX entries. */
+		*flags |= BEYLA_DATA_F_PARTIAL;
+	}
+	return off;
+}
+
 /* Gathers up to `want` bytes from an iovec array into payload. Returns bytes copied.
  * spill: scratch memory the running offset passes through after each iovec, so that the
  * verifier forgets its exact range and the iterations do not multiply the paths it walks
@@ -476,7 +530,11 @@ static __always_inline int enter_io(struct sys_enter_ctx *ctx, __u8 sys)
 	return 0;
 }
 
-static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir, int kind)
+/* loop: the bpf_loop build (copy_iov_loop), else the walk of BEYLA_MAX_IOV entries. */
+#define COPY_IOV(loop, payload, spill, iov, cnt, want, flags)                                      \
+	((loop) ? copy_iov_loop(payload, spill, iov, cnt, want, flags) : copy_iov(payload, spill, iov, cnt, want, flags))
+
+static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir, int kind, bool loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!is_traced(id >> 32))
@@ -530,14 +588,15 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			captured = 0;
 		}
 	} else if (kind == KIND_IOV) {
-		captured = copy_iov(payload, &ev->captured, a.buf, a.count, bytes < prefix ? bytes : prefix, &flags);
+		captured = COPY_IOV(loop, payload, &ev->captured, a.buf, a.count, bytes < prefix ? bytes : prefix, &flags);
 	} else if (kind == KIND_MSG) {
 		struct u_msghdr m;
 		if (bpf_probe_read_user(&m, sizeof(m), (const void *)a.buf)) {
 			count(BEYLA_CNT_READ_FAULT);
 			flags |= BEYLA_DATA_F_PARTIAL;
 		} else {
-			captured = copy_iov(payload, &ev->captured, m.iov, m.iovlen, bytes < prefix ? bytes : prefix, &flags);
+			captured = COPY_IOV(loop, payload, &ev->captured, m.iov, m.iovlen, bytes < prefix ? bytes : prefix,
+					    &flags);
 		}
 	} else if (kind == KIND_MMSG) {
 		/* ret is a message count: bytes are the sum of the kernel-filled msg_len. */
@@ -549,7 +608,8 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			flags |= BEYLA_DATA_F_PARTIAL;
 		} else {
 			bytes = mm.len;
-			captured = copy_iov(payload, &ev->captured, mm.hdr.iov, mm.hdr.iovlen, bytes < prefix ? bytes : prefix, &flags);
+			captured = COPY_IOV(loop, payload, &ev->captured, mm.hdr.iov, mm.hdr.iovlen,
+					    bytes < prefix ? bytes : prefix, &flags);
 		}
 #pragma unroll
 		for (int i = 1; i < BEYLA_MAX_MMSG; i++) {
@@ -595,18 +655,26 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int enter_##name(struct sys_enter_ctx *ctx) { return enter_io(ctx, sys); }                  \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
-	int exit_##name(struct sys_exit_ctx *ctx) { return exit_io(ctx, sys, dir, kind); }
+	int exit_##name(struct sys_exit_ctx *ctx) { return exit_io(ctx, sys, dir, kind, false); }
+
+/* Vectored I/O has a second exit program: user space loads either the one that walks every
+ * iovec with bpf_loop ("_bpfloop": the kernel has the helper) or the bounded walk, never
+ * both. A program calling bpf_loop is refused whole by older kernels, dead branch or not. */
+#define IO_PAIR_IOV(name, sys, dir, kind)                                                          \
+	IO_PAIR(name, sys, dir, kind)                                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name##_bpfloop(struct sys_exit_ctx *ctx) { return exit_io(ctx, sys, dir, kind, true); }
 
 IO_PAIR(read, BEYLA_SYS_READ, BEYLA_DIR_INGRESS, KIND_BUF)
 IO_PAIR(write, BEYLA_SYS_WRITE, BEYLA_DIR_EGRESS, KIND_BUF)
 IO_PAIR(recvfrom, BEYLA_SYS_RECVFROM, BEYLA_DIR_INGRESS, KIND_BUF)
 IO_PAIR(sendto, BEYLA_SYS_SENDTO, BEYLA_DIR_EGRESS, KIND_BUF)
-IO_PAIR(readv, BEYLA_SYS_READV, BEYLA_DIR_INGRESS, KIND_IOV)
-IO_PAIR(writev, BEYLA_SYS_WRITEV, BEYLA_DIR_EGRESS, KIND_IOV)
-IO_PAIR(recvmsg, BEYLA_SYS_RECVMSG, BEYLA_DIR_INGRESS, KIND_MSG)
-IO_PAIR(sendmsg, BEYLA_SYS_SENDMSG, BEYLA_DIR_EGRESS, KIND_MSG)
-IO_PAIR(recvmmsg, BEYLA_SYS_RECVMMSG, BEYLA_DIR_INGRESS, KIND_MMSG)
-IO_PAIR(sendmmsg, BEYLA_SYS_SENDMMSG, BEYLA_DIR_EGRESS, KIND_MMSG)
+IO_PAIR_IOV(readv, BEYLA_SYS_READV, BEYLA_DIR_INGRESS, KIND_IOV)
+IO_PAIR_IOV(writev, BEYLA_SYS_WRITEV, BEYLA_DIR_EGRESS, KIND_IOV)
+IO_PAIR_IOV(recvmsg, BEYLA_SYS_RECVMSG, BEYLA_DIR_INGRESS, KIND_MSG)
+IO_PAIR_IOV(sendmsg, BEYLA_SYS_SENDMSG, BEYLA_DIR_EGRESS, KIND_MSG)
+IO_PAIR_IOV(recvmmsg, BEYLA_SYS_RECVMMSG, BEYLA_DIR_INGRESS, KIND_MMSG)
+IO_PAIR_IOV(sendmmsg, BEYLA_SYS_SENDMMSG, BEYLA_DIR_EGRESS, KIND_MMSG)
 
 /* sendfile64(out_fd, in_fd, offset, count): the socket is out_fd, the first argument. */
 IO_PAIR(sendfile64, BEYLA_SYS_SENDFILE, BEYLA_DIR_EGRESS, KIND_SENDFILE)

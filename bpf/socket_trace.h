@@ -15,8 +15,10 @@
 #define BEYLA_MAX_PAYLOAD 16384
 /* Default bytes copied per syscall (user-settable up to BEYLA_MAX_PAYLOAD). */
 #define BEYLA_DEFAULT_PAYLOAD 4096
-/* iovec entries read per readv/writev/recvmsg/sendmsg; the rest are counted, not copied. */
+/* iovec entries walked per readv/writev/recvmsg/sendmsg on kernels without bpf_loop (5.17);
+ * with it, every entry is (IOV_MAX = 1024), until the prefix is full. */
 #define BEYLA_MAX_IOV 16
+#define BEYLA_IOV_MAX 1024
 #define BEYLA_COMM_LEN 16
 
 enum beyla_event_type {
@@ -112,8 +114,8 @@ struct beyla_data_event {
 	__u8 payload[]; /* `captured` bytes */
 };
 
-/* Fewer payload bytes than min(bytes, prefix): more iovec entries than BEYLA_MAX_IOV, or a
- * read of user memory faulted. */
+/* Fewer payload bytes than min(bytes, prefix): more iovec entries than were walked
+ * (BEYLA_MAX_IOV without bpf_loop), or a read of user memory faulted. */
 #define BEYLA_DATA_F_PARTIAL 0x1
 /* recvmmsg/sendmmsg moved several messages: `bytes` is their total (of the first 8; PARTIAL
  * is set when there were more), the payload is a prefix of the first message only. */

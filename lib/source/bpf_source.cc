@@ -149,6 +149,13 @@ void BpfSource::start() {
         break;
     }
     task_btf_ = opts_.task_btf.value_or(true);
+    if (opts_.bpf_loop) {
+        bpf_loop_ = *opts_.bpf_loop;
+    } else {
+        int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr);
+        bpf_loop_ = r > 0;
+        log().debug("bpf_loop probe: {}", r > 0 ? "yes" : r == 0 ? "no" : "error " + errno_str(-r));
+    }
     if (use_ringbuf_) {
         buffer_bytes_ = ring_size_for_page(opts_.ring_size, static_cast<uint64_t>(page));
         if (!buffer_bytes_)
@@ -270,6 +277,19 @@ void BpfSource::load(const std::string &tracefs) {
         Program p;
         p.prog = prog;
         std::string sec = bpf_program__section_name(prog);
+        // "X_bpfloop" replaces X where the kernel has bpf_loop: one of the two is loaded.
+        std::string pname = bpf_program__name(prog);
+        bool loop_build = pname.ends_with("_bpfloop");
+        bool has_loop_build =
+            !loop_build && bpf_object__find_program_by_name(skel_->obj, (pname + "_bpfloop").c_str());
+        if ((loop_build && !bpf_loop_) || (has_loop_build && bpf_loop_)) {
+            p.enabled = false;
+            p.raw = sec.rfind("raw_tracepoint/", 0) == 0;
+            p.name = pname;
+            bpf_program__set_autoload(prog, false);
+            programs_.push_back(std::move(p));
+            continue;
+        }
         if (sec.rfind("raw_tracepoint/", 0) == 0) {
             p.raw = true;
             p.name = sec.substr(strlen("raw_tracepoint/"));
@@ -626,8 +646,10 @@ std::string BpfSource::describe() const {
                      : fmt::format("perfbuf {} CPUs x {}", ncpus_, human_bytes(buffer_bytes_ / ncpus_));
     std::string s = fmt::format("{}, syscall tracepoints ({} attached", transport, attached_.size());
     if (!skipped_.empty()) s += fmt::format(", {} absent", skipped_.size());
-    s += fmt::format("), fd walk {}, payload prefix {} B", task_btf_ ? "typed pointers" : "CO-RE reads",
-                     opts_.payload_prefix);
+    s +=
+        fmt::format("), fd walk {}, payload prefix {} B from {}",
+                    task_btf_ ? "typed pointers" : "CO-RE reads", opts_.payload_prefix,
+                    bpf_loop_ ? "every iovec (bpf_loop)" : fmt::format("the first {} iovecs", BEYLA_MAX_IOV));
     if (opts_.tls) {
         std::lock_guard lk(tls_mu_);
         s += fmt::format(", TLS uprobes on {} librar{}", tls_reports_.size(),

@@ -62,6 +62,10 @@ struct BpfSourceOptions {
     std::optional<bool> task_btf;
     // Tests: act as if the kernel refused the typed-pointer build (the fallback's path).
     bool refuse_task_btf = false;
+    // bpf_loop (5.17+) builds: readv/writev/recvmsg/sendmsg copy the payload prefix from
+    // every iovec. Unset: where the kernel has the helper; false: the bounded walk of
+    // BEYLA_MAX_IOV iovecs (what older kernels get; tests force it).
+    std::optional<bool> bpf_loop;
     // Decrypted TLS: uprobes on the TLS libraries (OpenSSL's libssl.so.*, GnuTLS, OpenSSL
     // linked into an executable) that traced processes map, also later (dlopen), and on
     // the system's own. Off: those programs are not even loaded.
@@ -97,6 +101,7 @@ class BpfSource final : public EventSource {
     bool is_traced(uint32_t tgid) const; // in the kernel's traced-process map
     bool using_ringbuf() const { return use_ringbuf_; }
     bool using_task_btf() const { return task_btf_; } // after start()
+    bool using_bpf_loop() const { return bpf_loop_; } // after start()
     uint64_t buffer_bytes() const { return buffer_bytes_; } // total over CPUs
     // "syscalls/sys_enter_read", "raw:sched_process_fork"...: attached, and absent here.
     const std::vector<std::string> &attached() const { return attached_; }
@@ -142,6 +147,7 @@ class BpfSource final : public EventSource {
     std::vector<std::string> attached_, skipped_;
     bool use_ringbuf_ = false;
     bool task_btf_ = false;
+    bool bpf_loop_ = false;
     uint64_t buffer_bytes_ = 0;
     uint64_t perf_pages_ = 0;
     unsigned ncpus_ = 0;
