@@ -33,6 +33,9 @@ const volatile bool report_all_execs = true;
 /* TLS library probes are loaded: socket I/O looks for an enclosing TLS call. Off, the
  * verifier drops that lookup, so plain capture pays nothing for it. */
 const volatile bool tls_enabled = false;
+/* exe_dfa holds the selection's executable globs: the exec program (its bpf_loop build)
+ * starts tracing a matching process itself, before it runs any code of its own. */
+const volatile bool exe_match = false;
 
 /* ---------------------------------------------------------------- user ABI */
 
@@ -164,6 +167,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct data_buf);
 } data_scratch SEC(".maps");
+
+/* The selection's executable globs (struct beyla_exe_dfa), written before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct beyla_exe_dfa);
+} exe_dfa SEC(".maps");
+
+/* The name of the file an exec runs (its dentry: symlinks resolved), for exe_dfa. */
+struct exec_name {
+	char b[256];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_name);
+} exec_names SEC(".maps");
 
 /* Process events are too big for the 512-byte stack; a separate buffer from the data
  * one because sched raw tracepoints do not share the syscall programs' recursion guard. */
@@ -825,7 +848,7 @@ static __always_inline struct beyla_proc_event *proc_event(__u32 type, __u32 tgi
 	__u64 now = bpf_ktime_get_ns();
 	fill_header(&ev->hdr, type, ((__u64)tgid << 32) | tid, -1, now, now, 0);
 	ev->ppid = ppid;
-	ev->_pad = 0;
+	ev->flags = 0;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	/* The scratch buffer still holds the previous exec's path. */
 	__builtin_memset(ev->filename, 0, sizeof(ev->filename));
@@ -857,14 +880,62 @@ int on_proc_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* exe_dfa over one string (256 bytes, NUL-terminated), one byte per bpf_loop step. */
+struct dfa_walk {
+	const struct beyla_exe_dfa *dfa;
+	const char *s;
+	__u32 whole; /* state over the whole string */
+	__u32 last;  /* state over what follows its last '/': the base name */
+};
+
+static long dfa_step(__u32 i, void *ctx)
+{
+	struct dfa_walk *w = ctx;
+	__u8 c = w->s[i & 255];
+	if (!c)
+		return 1;
+	w->whole = w->dfa->next[((w->whole & 255) << 8) | c];
+	w->last = c == '/' ? 1 : w->dfa->next[((w->last & 255) << 8) | c];
+	return 0;
+}
+
+static __always_inline bool dfa_accepts(const struct beyla_exe_dfa *dfa, const char *s)
+{
+	struct dfa_walk w = {.dfa = dfa, .s = s, .whole = 1, .last = 1};
+	bpf_loop(256, dfa_step, &w, 0);
+	return dfa->accept[w.whole & 255] || dfa->accept[w.last & 255];
+}
+
+/* Whether the executable matches the selection's globs, as user space's exe_matches() would
+ * on the path given to execve and on the executed file's name (its /proc/PID/exe base
+ * name). A path too long to read whole is left to user space. */
+static __always_inline bool exec_selected(struct linux_binprm *bprm, const char *filename, long flen)
+{
+	__u32 zero = 0;
+	const struct beyla_exe_dfa *dfa = bpf_map_lookup_elem(&exe_dfa, &zero);
+	if (!dfa)
+		return false;
+	if (flen > 0 && flen < 256 && dfa_accepts(dfa, filename))
+		return true;
+	struct exec_name *n = bpf_map_lookup_elem(&exec_names, &zero);
+	if (!n)
+		return false;
+	struct file *file = BPF_CORE_READ(bprm, file);
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (!name || bpf_probe_read_kernel_str(n->b, sizeof(n->b), name) <= 0)
+		return false;
+	return dfa_accepts(dfa, n->b);
+}
+
 /* raw tracepoint sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm).
- * After the exec: comm is the new one, and the caller is the thread group leader. */
-SEC("raw_tracepoint/sched_process_exec")
-int on_proc_exec(struct bpf_raw_tracepoint_args *ctx)
+ * After the exec: comm is the new one, and the caller is the thread group leader. Before
+ * the new program's first instruction: a process selected here is traced from its start. */
+static __always_inline int proc_exec(struct bpf_raw_tracepoint_args *ctx, bool loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	if (!report_all_execs && !is_traced(tgid))
+	bool traced = is_traced(tgid);
+	if (!report_all_execs && !traced && !(loop && exe_match))
 		return 0;
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
 	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
@@ -873,11 +944,28 @@ int on_proc_exec(struct bpf_raw_tracepoint_args *ctx)
 	if (!ev)
 		return 0;
 	const char *filename = BPF_CORE_READ(bprm, filename);
-	if (bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename) < 0)
+	long flen = bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename);
+	if (flen < 0)
 		ev->filename[0] = 0;
+	if (loop && exe_match && !traced && exec_selected(bprm, ev->filename, flen)) {
+		struct beyla_proc_info info = {.flags = BEYLA_PROC_F_FOLLOW_CHILDREN};
+		/* A full map leaves it to user space, which reports the error. */
+		if (!bpf_map_update_elem(&traced_pids, &tgid, &info, BPF_NOEXIST)) {
+			ev->flags |= BEYLA_PROC_EV_F_SELECTED;
+			traced = true;
+		}
+	}
+	if (!report_all_execs && !traced)
+		return 0;
 	emit(ctx, ev, sizeof(*ev));
 	return 0;
 }
+
+SEC("raw_tracepoint/sched_process_exec")
+int on_proc_exec(struct bpf_raw_tracepoint_args *ctx) { return proc_exec(ctx, false); }
+/* The build with executable matching (bpf_loop): user space loads one of the two. */
+SEC("raw_tracepoint/sched_process_exec")
+int on_proc_exec_bpfloop(struct bpf_raw_tracepoint_args *ctx) { return proc_exec(ctx, true); }
 
 /* raw tracepoint sched_process_exit(struct task_struct *p[, bool group_dead]). Fires per
  * thread; signal->live is already decremented, so 0 means the last thread is leaving. */

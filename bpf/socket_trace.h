@@ -146,9 +146,25 @@ struct beyla_conn_event {
 struct beyla_proc_event {
 	struct beyla_event_header hdr; /* fd = -1, sock_id = 0 */
 	__u32 ppid; /* tgid of the parent */
-	__u32 _pad;
+	__u32 flags; /* BEYLA_PROC_EV_F_* */
 	char comm[BEYLA_COMM_LEN];
 	char filename[256]; /* exec: the path given to execve, NUL-terminated; others: "" */
+};
+
+/* EXEC: the kernel matched the executable against the selection (struct beyla_exe_dfa)
+ * and traces the process from its first syscall on. */
+#define BEYLA_PROC_EV_F_SELECTED 0x1
+
+/*
+ * Executable globs compiled in user space into one DFA over bytes (their union), run by
+ * the exec program over the path given to execve and over the executed file's own name.
+ * State 0 rejects for good, state 1 is the start; next[s * 256 + c] is the state after
+ * byte c. Only globs of literals and '*' are compiled (see lib/source/exe_dfa.h).
+ */
+#define BEYLA_EXE_DFA_STATES 256
+struct beyla_exe_dfa {
+	__u8 next[BEYLA_EXE_DFA_STATES * 256];
+	__u8 accept[BEYLA_EXE_DFA_STATES]; /* 1: a glob matched the bytes so far */
 };
 
 /* Value of the traced-process map. */

@@ -16,6 +16,7 @@ std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg) {
     o.sys_root = cfg.sys_root;
     o.logger = cfg.logger;
     o.tls = cfg.tls;
+    o.exe_globs = cfg.exe_globs;
     return std::make_unique<BpfSource>(o);
 }
 

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/log.h"
 #include "source/event_source.h"
@@ -17,6 +18,7 @@ struct SourceConfig {
     std::string sys_root = "/sys";
     const Logger *logger = nullptr;
     bool tls = false; // TLS library uprobes
+    std::vector<std::string> exe_globs; // matched in the kernel at exec where they compile
 };
 
 std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg);

@@ -21,6 +21,7 @@
 #include "common/tracefs.h"
 #include "socket_trace.skel.h"
 #include "socket_trace_btf.skel.h"
+#include "source/exe_dfa.h"
 #include "source/ring_size.h"
 
 namespace beyla {
@@ -242,6 +243,20 @@ void BpfSource::load(const std::string &tracefs) {
     ro->wakeup_threshold = use_ringbuf_ ? std::min<uint64_t>(opts_.wakeup_bytes, buffer_bytes_ / 2) : 0;
     ro->report_all_execs = opts_.report_all_execs;
     ro->tls_enabled = opts_.tls;
+    ExeDfa dfa;
+    kernel_globs_.clear();
+    if (bpf_loop_ && !opts_.exe_globs.empty()) {
+        dfa = compile_exe_globs(opts_.exe_globs);
+        for (size_t i = 0; i < dfa.left.size(); i++)
+            log().info("executable glob '{}' is matched in user space only ({}): a process it selects is "
+                       "traced from when the tracer reads its exec, not from its start",
+                       dfa.left[i], dfa.why[i]);
+        kernel_globs_ = dfa.compiled;
+    } else if (!opts_.exe_globs.empty()) {
+        log().info("executable globs are matched in user space only (no bpf_loop): a process is traced from "
+                   "when the tracer reads its exec, not from its start");
+    }
+    ro->exe_match = !kernel_globs_.empty();
 
     bpf_map *events = skel_->maps.events;
     int err = 0;
@@ -353,6 +368,11 @@ void BpfSource::load(const std::string &tracefs) {
         return;
     }
     if (err) fail_load(-err);
+
+    if (!kernel_globs_.empty()) {
+        uint32_t zero = 0;
+        map_update(bpf_map__fd(skel_->maps.exe_dfa), &zero, dfa.table.get(), "executable glob table");
+    }
 
     // Selections made before start(), in place before any probe fires.
     std::lock_guard lk(pending_mu_);
@@ -650,6 +670,9 @@ std::string BpfSource::describe() const {
         fmt::format("), fd walk {}, payload prefix {} B from {}",
                     task_btf_ ? "typed pointers" : "CO-RE reads", opts_.payload_prefix,
                     bpf_loop_ ? "every iovec (bpf_loop)" : fmt::format("the first {} iovecs", BEYLA_MAX_IOV));
+    if (!opts_.exe_globs.empty())
+        s += fmt::format(", {} of {} executable globs matched at exec in the kernel", kernel_globs_.size(),
+                         opts_.exe_globs.size());
     if (opts_.tls) {
         std::lock_guard lk(tls_mu_);
         s += fmt::format(", TLS uprobes on {} librar{}", tls_reports_.size(),
