@@ -33,6 +33,9 @@ const volatile bool report_all_execs = true;
 /* TLS library probes are loaded: socket I/O looks for an enclosing TLS call. Off, the
  * verifier drops that lookup, so plain capture pays nothing for it. */
 const volatile bool tls_enabled = false;
+/* exe_dfa holds the selection's executable globs: the exec program (its bpf_loop build)
+ * starts tracing a matching process itself, before it runs any code of its own. */
+const volatile bool exe_match = false;
 
 /* ---------------------------------------------------------------- user ABI */
 
@@ -164,6 +167,26 @@ struct {
 	__type(key, __u32);
 	__type(value, struct data_buf);
 } data_scratch SEC(".maps");
+
+/* The selection's executable globs (struct beyla_exe_dfa), written before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct beyla_exe_dfa);
+} exe_dfa SEC(".maps");
+
+/* The name of the file an exec runs (its dentry: symlinks resolved), for exe_dfa. */
+struct exec_name {
+	char b[256];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_name);
+} exec_names SEC(".maps");
 
 /* Process events are too big for the 512-byte stack; a separate buffer from the data
  * one because sched raw tracepoints do not share the syscall programs' recursion guard. */
@@ -421,6 +444,60 @@ static __always_inline long copy_chunk(__u8 *payload, __u64 off, __u64 src, __u6
 	return bpf_probe_read_user(payload + off, len, (const void *)src);
 }
 
+/* One iovec per bpf_loop step: the verifier walks the step, not the count. The offset
+ * passes through map memory (spill) as in copy_iov, so that each step starts from the same
+ * unknown offset and the verifier's walk of the callback converges at once. */
+struct iov_walk {
+	__u8 *payload;
+	__u32 *spill;
+	__u64 iov;
+	__u64 want;
+	__u8 fault;
+};
+
+static long iov_step(__u32 i, void *ctx)
+{
+	struct iov_walk *w = ctx;
+	__u64 off = *(volatile __u32 *)w->spill;
+	__u64 want = w->want;
+	if (off >= want)
+		return 1;
+	struct u_iovec v;
+	if (bpf_probe_read_user(&v, sizeof(v), (const void *)(w->iov + (__u64)i * sizeof(struct u_iovec)))) {
+		w->fault = 1;
+		return 1;
+	}
+	__u64 len = v.len;
+	if (len > want - off)
+		len = want - off;
+	if (copy_chunk(w->payload, off, v.base, len)) {
+		w->fault = 1;
+		return 1;
+	}
+	*w->spill = off + len; /* want <= BEYLA_MAX_PAYLOAD: fits */
+	return 0;
+}
+
+/* copy_iov over every entry (up to IOV_MAX, as the kernel allows): bounded by the bytes
+ * wanted, not by the entry count. Kernels with bpf_loop (5.17+) only. */
+static __always_inline __u64 copy_iov_loop(__u8 *payload, __u32 *spill, __u64 iov, __u64 iovcnt, __u64 want,
+					   __u8 *flags)
+{
+	struct iov_walk w = {.payload = payload, .spill = spill, .iov = iov, .want = want};
+	__u32 n = iovcnt > BEYLA_IOV_MAX ? BEYLA_IOV_MAX : (__u32)iovcnt;
+	*spill = 0;
+	bpf_loop(n, iov_step, &w, 0);
+	__u64 off = *(volatile __u32 *)spill;
+	if (w.fault) {
+		count(BEYLA_CNT_READ_FAULT);
+		*flags |= BEYLA_DATA_F_PARTIAL;
+	} else if (off < want) {
+		/* The array changed under the syscall, or more than IOV_MAX entries. */
+		*flags |= BEYLA_DATA_F_PARTIAL;
+	}
+	return off;
+}
+
 /* Gathers up to `want` bytes from an iovec array into payload. Returns bytes copied.
  * spill: scratch memory the running offset passes through after each iovec, so that the
  * verifier forgets its exact range and the iterations do not multiply the paths it walks
@@ -514,7 +591,11 @@ static __always_inline int enter_io(struct sys_enter_ctx *ctx, __u8 sys)
 	return 0;
 }
 
-static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir, int kind)
+/* loop: the bpf_loop build (copy_iov_loop), else the walk of BEYLA_MAX_IOV entries. */
+#define COPY_IOV(loop, payload, spill, iov, cnt, want, flags)                                      \
+	((loop) ? copy_iov_loop(payload, spill, iov, cnt, want, flags) : copy_iov(payload, spill, iov, cnt, want, flags))
+
+static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir, int kind, bool loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!is_traced(id >> 32))
@@ -568,14 +649,15 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			captured = 0;
 		}
 	} else if (kind == KIND_IOV) {
-		captured = copy_iov(payload, &ev->captured, a.buf, a.count, bytes < prefix ? bytes : prefix, &flags);
+		captured = COPY_IOV(loop, payload, &ev->captured, a.buf, a.count, bytes < prefix ? bytes : prefix, &flags);
 	} else if (kind == KIND_MSG) {
 		struct u_msghdr m;
 		if (bpf_probe_read_user(&m, sizeof(m), (const void *)a.buf)) {
 			count(BEYLA_CNT_READ_FAULT);
 			flags |= BEYLA_DATA_F_PARTIAL;
 		} else {
-			captured = copy_iov(payload, &ev->captured, m.iov, m.iovlen, bytes < prefix ? bytes : prefix, &flags);
+			captured = COPY_IOV(loop, payload, &ev->captured, m.iov, m.iovlen, bytes < prefix ? bytes : prefix,
+					    &flags);
 		}
 	} else if (kind == KIND_MMSG) {
 		/* ret is a message count: bytes are the sum of the kernel-filled msg_len. */
@@ -587,7 +669,8 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 			flags |= BEYLA_DATA_F_PARTIAL;
 		} else {
 			bytes = mm.len;
-			captured = copy_iov(payload, &ev->captured, mm.hdr.iov, mm.hdr.iovlen, bytes < prefix ? bytes : prefix, &flags);
+			captured = COPY_IOV(loop, payload, &ev->captured, mm.hdr.iov, mm.hdr.iovlen,
+					    bytes < prefix ? bytes : prefix, &flags);
 		}
 #pragma unroll
 		for (int i = 1; i < BEYLA_MAX_MMSG; i++) {
@@ -633,18 +716,26 @@ static __always_inline int exit_io(struct sys_exit_ctx *ctx, __u8 sys, __u8 dir,
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                                \
 	int enter_##name(struct sys_enter_ctx *ctx) { return enter_io(ctx, sys); }                  \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
-	int exit_##name(struct sys_exit_ctx *ctx) { return exit_io(ctx, sys, dir, kind); }
+	int exit_##name(struct sys_exit_ctx *ctx) { return exit_io(ctx, sys, dir, kind, false); }
+
+/* Vectored I/O has a second exit program: user space loads either the one that walks every
+ * iovec with bpf_loop ("_bpfloop": the kernel has the helper) or the bounded walk, never
+ * both. A program calling bpf_loop is refused whole by older kernels, dead branch or not. */
+#define IO_PAIR_IOV(name, sys, dir, kind)                                                          \
+	IO_PAIR(name, sys, dir, kind)                                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                 \
+	int exit_##name##_bpfloop(struct sys_exit_ctx *ctx) { return exit_io(ctx, sys, dir, kind, true); }
 
 IO_PAIR(read, BEYLA_SYS_READ, BEYLA_DIR_INGRESS, KIND_BUF)
 IO_PAIR(write, BEYLA_SYS_WRITE, BEYLA_DIR_EGRESS, KIND_BUF)
 IO_PAIR(recvfrom, BEYLA_SYS_RECVFROM, BEYLA_DIR_INGRESS, KIND_BUF)
 IO_PAIR(sendto, BEYLA_SYS_SENDTO, BEYLA_DIR_EGRESS, KIND_BUF)
-IO_PAIR(readv, BEYLA_SYS_READV, BEYLA_DIR_INGRESS, KIND_IOV)
-IO_PAIR(writev, BEYLA_SYS_WRITEV, BEYLA_DIR_EGRESS, KIND_IOV)
-IO_PAIR(recvmsg, BEYLA_SYS_RECVMSG, BEYLA_DIR_INGRESS, KIND_MSG)
-IO_PAIR(sendmsg, BEYLA_SYS_SENDMSG, BEYLA_DIR_EGRESS, KIND_MSG)
-IO_PAIR(recvmmsg, BEYLA_SYS_RECVMMSG, BEYLA_DIR_INGRESS, KIND_MMSG)
-IO_PAIR(sendmmsg, BEYLA_SYS_SENDMMSG, BEYLA_DIR_EGRESS, KIND_MMSG)
+IO_PAIR_IOV(readv, BEYLA_SYS_READV, BEYLA_DIR_INGRESS, KIND_IOV)
+IO_PAIR_IOV(writev, BEYLA_SYS_WRITEV, BEYLA_DIR_EGRESS, KIND_IOV)
+IO_PAIR_IOV(recvmsg, BEYLA_SYS_RECVMSG, BEYLA_DIR_INGRESS, KIND_MSG)
+IO_PAIR_IOV(sendmsg, BEYLA_SYS_SENDMSG, BEYLA_DIR_EGRESS, KIND_MSG)
+IO_PAIR_IOV(recvmmsg, BEYLA_SYS_RECVMMSG, BEYLA_DIR_INGRESS, KIND_MMSG)
+IO_PAIR_IOV(sendmmsg, BEYLA_SYS_SENDMMSG, BEYLA_DIR_EGRESS, KIND_MMSG)
 
 /* sendfile64(out_fd, in_fd, offset, count): the socket is out_fd, the first argument. */
 IO_PAIR(sendfile64, BEYLA_SYS_SENDFILE, BEYLA_DIR_EGRESS, KIND_SENDFILE)
@@ -797,7 +888,7 @@ static __always_inline struct beyla_proc_event *proc_event(__u32 type, __u32 tgi
 	__u64 now = bpf_ktime_get_ns();
 	fill_header(&ev->hdr, type, ((__u64)tgid << 32) | tid, -1, now, now, 0);
 	ev->ppid = ppid;
-	ev->_pad = 0;
+	ev->flags = 0;
 	bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
 	/* The scratch buffer still holds the previous exec's path. */
 	__builtin_memset(ev->filename, 0, sizeof(ev->filename));
@@ -829,14 +920,62 @@ int on_proc_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* exe_dfa over one string (256 bytes, NUL-terminated), one byte per bpf_loop step. */
+struct dfa_walk {
+	const struct beyla_exe_dfa *dfa;
+	const char *s;
+	__u32 whole; /* state over the whole string */
+	__u32 last;  /* state over what follows its last '/': the base name */
+};
+
+static long dfa_step(__u32 i, void *ctx)
+{
+	struct dfa_walk *w = ctx;
+	__u8 c = w->s[i & 255];
+	if (!c)
+		return 1;
+	w->whole = w->dfa->next[((w->whole & 255) << 8) | c];
+	w->last = c == '/' ? 1 : w->dfa->next[((w->last & 255) << 8) | c];
+	return 0;
+}
+
+static __always_inline bool dfa_accepts(const struct beyla_exe_dfa *dfa, const char *s)
+{
+	struct dfa_walk w = {.dfa = dfa, .s = s, .whole = 1, .last = 1};
+	bpf_loop(256, dfa_step, &w, 0);
+	return dfa->accept[w.whole & 255] || dfa->accept[w.last & 255];
+}
+
+/* Whether the executable matches the selection's globs, as user space's exe_matches() would
+ * on the path given to execve and on the executed file's name (its /proc/PID/exe base
+ * name). A path too long to read whole is left to user space. */
+static __always_inline bool exec_selected(struct linux_binprm *bprm, const char *filename, long flen)
+{
+	__u32 zero = 0;
+	const struct beyla_exe_dfa *dfa = bpf_map_lookup_elem(&exe_dfa, &zero);
+	if (!dfa)
+		return false;
+	if (flen > 0 && flen < 256 && dfa_accepts(dfa, filename))
+		return true;
+	struct exec_name *n = bpf_map_lookup_elem(&exec_names, &zero);
+	if (!n)
+		return false;
+	struct file *file = BPF_CORE_READ(bprm, file);
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (!name || bpf_probe_read_kernel_str(n->b, sizeof(n->b), name) <= 0)
+		return false;
+	return dfa_accepts(dfa, n->b);
+}
+
 /* raw tracepoint sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm).
- * After the exec: comm is the new one, and the caller is the thread group leader. */
-SEC("raw_tracepoint/sched_process_exec")
-int on_proc_exec(struct bpf_raw_tracepoint_args *ctx)
+ * After the exec: comm is the new one, and the caller is the thread group leader. Before
+ * the new program's first instruction: a process selected here is traced from its start. */
+static __always_inline int proc_exec(struct bpf_raw_tracepoint_args *ctx, bool loop)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	if (!report_all_execs && !is_traced(tgid))
+	bool traced = is_traced(tgid);
+	if (!report_all_execs && !traced && !(loop && exe_match))
 		return 0;
 	struct task_struct *task = (struct task_struct *)ctx->args[0];
 	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
@@ -845,11 +984,28 @@ int on_proc_exec(struct bpf_raw_tracepoint_args *ctx)
 	if (!ev)
 		return 0;
 	const char *filename = BPF_CORE_READ(bprm, filename);
-	if (bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename) < 0)
+	long flen = bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename), filename);
+	if (flen < 0)
 		ev->filename[0] = 0;
+	if (loop && exe_match && !traced && exec_selected(bprm, ev->filename, flen)) {
+		struct beyla_proc_info info = {.flags = BEYLA_PROC_F_FOLLOW_CHILDREN};
+		/* A full map leaves it to user space, which reports the error. */
+		if (!bpf_map_update_elem(&traced_pids, &tgid, &info, BPF_NOEXIST)) {
+			ev->flags |= BEYLA_PROC_EV_F_SELECTED;
+			traced = true;
+		}
+	}
+	if (!report_all_execs && !traced)
+		return 0;
 	emit(ctx, ev, sizeof(*ev));
 	return 0;
 }
+
+SEC("raw_tracepoint/sched_process_exec")
+int on_proc_exec(struct bpf_raw_tracepoint_args *ctx) { return proc_exec(ctx, false); }
+/* The build with executable matching (bpf_loop): user space loads one of the two. */
+SEC("raw_tracepoint/sched_process_exec")
+int on_proc_exec_bpfloop(struct bpf_raw_tracepoint_args *ctx) { return proc_exec(ctx, true); }
 
 /* raw tracepoint sched_process_exit(struct task_struct *p[, bool group_dead]). Fires per
  * thread; signal->live is already decremented, so 0 means the last thread is leaving. */

@@ -15,8 +15,10 @@
 #define BEYLA_MAX_PAYLOAD 16384
 /* Default bytes copied per syscall (user-settable up to BEYLA_MAX_PAYLOAD). */
 #define BEYLA_DEFAULT_PAYLOAD 4096
-/* iovec entries read per readv/writev/recvmsg/sendmsg; the rest are counted, not copied. */
+/* iovec entries walked per readv/writev/recvmsg/sendmsg on kernels without bpf_loop (5.17);
+ * with it, every entry is (IOV_MAX = 1024), until the prefix is full. */
 #define BEYLA_MAX_IOV 16
+#define BEYLA_IOV_MAX 1024
 #define BEYLA_COMM_LEN 16
 
 enum beyla_event_type {
@@ -112,8 +114,8 @@ struct beyla_data_event {
 	__u8 payload[]; /* `captured` bytes */
 };
 
-/* Fewer payload bytes than min(bytes, prefix): more iovec entries than BEYLA_MAX_IOV, or a
- * read of user memory faulted. */
+/* Fewer payload bytes than min(bytes, prefix): more iovec entries than were walked
+ * (BEYLA_MAX_IOV without bpf_loop), or a read of user memory faulted. */
 #define BEYLA_DATA_F_PARTIAL 0x1
 /* recvmmsg/sendmmsg moved several messages: `bytes` is their total (of the first 8; PARTIAL
  * is set when there were more), the payload is a prefix of the first message only. */
@@ -144,9 +146,25 @@ struct beyla_conn_event {
 struct beyla_proc_event {
 	struct beyla_event_header hdr; /* fd = -1, sock_id = 0 */
 	__u32 ppid; /* tgid of the parent */
-	__u32 _pad;
+	__u32 flags; /* BEYLA_PROC_EV_F_* */
 	char comm[BEYLA_COMM_LEN];
 	char filename[256]; /* exec: the path given to execve, NUL-terminated; others: "" */
+};
+
+/* EXEC: the kernel matched the executable against the selection (struct beyla_exe_dfa)
+ * and traces the process from its first syscall on. */
+#define BEYLA_PROC_EV_F_SELECTED 0x1
+
+/*
+ * Executable globs compiled in user space into one DFA over bytes (their union), run by
+ * the exec program over the path given to execve and over the executed file's own name.
+ * State 0 rejects for good, state 1 is the start; next[s * 256 + c] is the state after
+ * byte c. Only globs of literals and '*' are compiled (see lib/source/exe_dfa.h).
+ */
+#define BEYLA_EXE_DFA_STATES 256
+struct beyla_exe_dfa {
+	__u8 next[BEYLA_EXE_DFA_STATES * 256];
+	__u8 accept[BEYLA_EXE_DFA_STATES]; /* 1: a glob matched the bytes so far */
 };
 
 /* Value of the traced-process map. */

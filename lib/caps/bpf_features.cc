@@ -185,7 +185,9 @@ void Capabilities::probe_helpers() {
             add("helper.bpf_loop", "helper", Tri::no, "no",
                 "the verifier does not offer bpf_loop (helper 181) to kprobe programs" + verifier +
                     "; it arrived in 5.17",
-                "no bpf_loop: loops in BPF programs must be bounded and unrolled (the socket tracer's are)")
+                "no bpf_loop: readv/writev/recvmsg/sendmsg payloads come from their first 16 iovecs "
+                "only, and executable globs are matched in user space after the exec (a process that "
+                "exits within milliseconds can be missed)")
                 .why = "helper unknown to the verifier";
         } else {
             a.step = "bpf(BPF_PROG_LOAD) of a kprobe program calling bpf_loop";

@@ -17,6 +17,7 @@ std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg) {
     o.logger = cfg.logger;
     o.tls = cfg.tls;
     o.btf_path = cfg.btf_path;
+    o.exe_globs = cfg.exe_globs;
     return std::make_unique<BpfSource>(o);
 }
 

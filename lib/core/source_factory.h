@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/log.h"
 #include "source/event_source.h"
@@ -18,6 +19,7 @@ struct SourceConfig {
     const Logger *logger = nullptr;
     bool tls = false;     // TLS library uprobes
     std::string btf_path; // CO-RE against this BTF file; "" for the kernel's
+    std::vector<std::string> exe_globs; // matched in the kernel at exec where they compile
 };
 
 std::unique_ptr<EventSource> make_bpf_source(const SourceConfig &cfg);

@@ -147,6 +147,7 @@ void Tracer::start() {
         sc.logger = &opts_.logger;
         sc.tls = opts_.capture_tls;
         sc.btf_path = opts_.btf_path;
+        sc.exe_globs = opts_.selection.exe_globs;
         check_privileges(opts_.proc_root);
         source_ = make_bpf_source(sc);
         source_->start();
@@ -561,6 +562,11 @@ void Tracer::on_proc(const beyla_proc_event &ev) {
         bool traced = traced_.count(tgid) > 0;
         if (traced) {
             exe_names_.erase(tgid); // a new program: a new executable name
+        } else if (ev.flags & BEYLA_PROC_EV_F_SELECTED) {
+            // The kernel matched it at exec and traces it already: no map update, which
+            // would bring back the entry of a process that has exited since.
+            traced_.insert(tgid);
+            opts_.logger.info("tracing pid {} ({}): executable matches (in the kernel)", tgid, file);
         } else if (!opts_.selection.exe_globs.empty() &&
                    (exe_matches(opts_.selection.exe_globs, file) ||
                     (opts_.replay_path.empty() &&

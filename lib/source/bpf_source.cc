@@ -22,6 +22,7 @@
 #include "common/tracefs.h"
 #include "socket_trace.skel.h"
 #include "socket_trace_btf.skel.h"
+#include "source/exe_dfa.h"
 #include "source/ring_size.h"
 
 namespace beyla {
@@ -181,6 +182,13 @@ void BpfSource::start() {
     // them in its own BTF: right only when the two are the same file. A given BTF file gets the
     // CO-RE reads, right for any file that describes this kernel.
     task_btf_ = opts_.task_btf.value_or(opts_.btf_path.empty());
+    if (opts_.bpf_loop) {
+        bpf_loop_ = *opts_.bpf_loop;
+    } else {
+        int r = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr);
+        bpf_loop_ = r > 0;
+        log().debug("bpf_loop probe: {}", r > 0 ? "yes" : r == 0 ? "no" : "error " + errno_str(-r));
+    }
     if (use_ringbuf_) {
         buffer_bytes_ = ring_size_for_page(opts_.ring_size, static_cast<uint64_t>(page));
         if (!buffer_bytes_)
@@ -271,6 +279,20 @@ void BpfSource::load(const std::string &tracefs) {
     ro->wakeup_threshold = use_ringbuf_ ? std::min<uint64_t>(opts_.wakeup_bytes, buffer_bytes_ / 2) : 0;
     ro->report_all_execs = opts_.report_all_execs;
     ro->tls_enabled = opts_.tls;
+    ExeDfa dfa;
+    kernel_globs_.clear();
+    if (bpf_loop_ && !opts_.exe_globs.empty()) {
+        dfa = compile_exe_globs(opts_.exe_globs);
+        for (size_t i = 0; i < dfa.left.size(); i++)
+            log().info("executable glob '{}' is matched in user space only ({}): a process it selects is "
+                       "traced from when the tracer reads its exec, not from its start",
+                       dfa.left[i], dfa.why[i]);
+        kernel_globs_ = dfa.compiled;
+    } else if (!opts_.exe_globs.empty()) {
+        log().info("executable globs are matched in user space only (no bpf_loop): a process is traced from "
+                   "when the tracer reads its exec, not from its start");
+    }
+    ro->exe_match = !kernel_globs_.empty();
 
     bpf_map *events = skel_->maps.events;
     int err = 0;
@@ -306,6 +328,19 @@ void BpfSource::load(const std::string &tracefs) {
         Program p;
         p.prog = prog;
         std::string sec = bpf_program__section_name(prog);
+        // "X_bpfloop" replaces X where the kernel has bpf_loop: one of the two is loaded.
+        std::string pname = bpf_program__name(prog);
+        bool loop_build = pname.ends_with("_bpfloop");
+        bool has_loop_build =
+            !loop_build && bpf_object__find_program_by_name(skel_->obj, (pname + "_bpfloop").c_str());
+        if ((loop_build && !bpf_loop_) || (has_loop_build && bpf_loop_)) {
+            p.enabled = false;
+            p.raw = sec.rfind("raw_tracepoint/", 0) == 0;
+            p.name = pname;
+            bpf_program__set_autoload(prog, false);
+            programs_.push_back(std::move(p));
+            continue;
+        }
         if (sec.rfind("raw_tracepoint/", 0) == 0) {
             p.raw = true;
             p.name = sec.substr(strlen("raw_tracepoint/"));
@@ -369,6 +404,11 @@ void BpfSource::load(const std::string &tracefs) {
         return;
     }
     if (err) fail_load(-err);
+
+    if (!kernel_globs_.empty()) {
+        uint32_t zero = 0;
+        map_update(bpf_map__fd(skel_->maps.exe_dfa), &zero, dfa.table.get(), "executable glob table");
+    }
 
     // Selections made before start(), in place before any probe fires.
     std::lock_guard lk(pending_mu_);
@@ -677,9 +717,13 @@ std::string BpfSource::describe() const {
                      : fmt::format("perfbuf {} CPUs x {}", ncpus_, human_bytes(buffer_bytes_ / ncpus_));
     std::string s = fmt::format("{}, syscall tracepoints ({} attached", transport, attached_.size());
     if (!skipped_.empty()) s += fmt::format(", {} absent", skipped_.size());
-    s += fmt::format("), fd walk {}, payload prefix {} B", task_btf_ ? "typed pointers" : "CO-RE reads",
-                     opts_.payload_prefix);
+    s += fmt::format("), fd walk {}, payload prefix {} B from {}", task_btf_ ? "typed pointers" : "CO-RE reads",
+                     opts_.payload_prefix,
+                     bpf_loop_ ? "every iovec (bpf_loop)" : fmt::format("the first {} iovecs", BEYLA_MAX_IOV));
     if (!opts_.btf_path.empty()) s += ", CO-RE against " + opts_.btf_path;
+    if (!opts_.exe_globs.empty())
+        s += fmt::format(", {} of {} executable globs matched at exec in the kernel", kernel_globs_.size(),
+                         opts_.exe_globs.size());
     if (opts_.tls) {
         std::lock_guard lk(tls_mu_);
         s += fmt::format(", TLS uprobes on {} librar{}", tls_reports_.size(),

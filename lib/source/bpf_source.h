@@ -62,6 +62,15 @@ struct BpfSourceOptions {
     std::optional<bool> task_btf;
     // Tests: act as if the kernel refused the typed-pointer build (the fallback's path).
     bool refuse_task_btf = false;
+    // bpf_loop (5.17+) builds: readv/writev/recvmsg/sendmsg copy the payload prefix from
+    // every iovec, and executable globs are matched in the kernel at exec. Unset: where the
+    // kernel has the helper; false: the bounded walk of BEYLA_MAX_IOV iovecs and matching
+    // in user space only (what older kernels get; tests force it).
+    std::optional<bool> bpf_loop;
+    // The selection's executable globs, matched at exec by the kernel where they compile
+    // (source/exe_dfa.h): such a process is traced from its first syscall. The tracer
+    // matches every exec too; this only removes its delay.
+    std::vector<std::string> exe_globs;
     // Decrypted TLS: uprobes on the TLS libraries (OpenSSL's libssl.so.*, GnuTLS, OpenSSL
     // linked into an executable) that traced processes map, also later (dlopen), and on
     // the system's own. Off: those programs are not even loaded.
@@ -103,7 +112,10 @@ class BpfSource final : public EventSource {
     // After start().
     bool is_traced(uint32_t tgid) const; // in the kernel's traced-process map
     bool using_ringbuf() const { return use_ringbuf_; }
-    bool using_task_btf() const { return task_btf_; }       // after start()
+    bool using_task_btf() const { return task_btf_; } // after start()
+    bool using_bpf_loop() const { return bpf_loop_; } // after start()
+    // Globs the kernel matches at exec (after start()).
+    const std::vector<std::string> &kernel_exe_globs() const { return kernel_globs_; }
     uint64_t buffer_bytes() const { return buffer_bytes_; } // total over CPUs
     // "syscalls/sys_enter_read", "raw:sched_process_fork"...: attached, and absent here.
     const std::vector<std::string> &attached() const { return attached_; }
@@ -149,6 +161,8 @@ class BpfSource final : public EventSource {
     std::vector<std::string> attached_, skipped_;
     bool use_ringbuf_ = false;
     bool task_btf_ = false;
+    bool bpf_loop_ = false;
+    std::vector<std::string> kernel_globs_;
     uint64_t buffer_bytes_ = 0;
     uint64_t perf_pages_ = 0;
     unsigned ncpus_ = 0;

@@ -224,6 +224,36 @@ def test_node_server_and_client(trace, procs, tmpdir_path):
         check_span_shape(s)
 
 
+def test_node_many_writes_per_response(trace, procs):
+    """node corks a response's res.write() calls into one writev of ~3 iovecs per call (21
+    for 5 calls, ~190 for 64): the payload prefix must come from all of them."""
+    import http.client
+    port = free_port()
+    srv = procs(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps", "node_server.js"),
+                 str(port)])
+    wait_port(port, proc=srv)
+    t = trace("--pid", str(srv.pid))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    sizes = {}
+    for n in range(1, 65):
+        conn.request("GET", "/writes/%d" % n)
+        r = conn.getresponse()
+        body = r.read()
+        assert r.status == 200
+        assert r.getheader("Transfer-Encoding") == "chunked"
+        sizes["/writes/%d" % n] = len(body)
+    conn.close()
+    spans = t.stop()
+    server = server_spans(spans, srv.pid)
+    assert Counter(s["url.path"] for s in server) == Counter(sizes.keys()), server
+    for s in server:
+        assert s["http.response.status_code"] == 200, s
+        assert "error.type" not in s, s
+        assert s["http.response.body.size"] == sizes[s["url.path"]], s
+    assert t.stats["parse_errors"] == 0, t.stderr_lines
+    assert t.stats["incomplete"] == 0, t.stderr_lines
+
+
 def test_go_server_and_client(trace, procs, tmpdir_path):
     server_bin = go_build("go_server.go", tmpdir_path)
     client_bin = go_build("go_client.go", tmpdir_path)

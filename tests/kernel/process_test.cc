@@ -1,5 +1,6 @@
 // Which processes are traced: fork following, exec reports, port selection, and several
 // sources side by side.
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -223,4 +224,111 @@ TEST_CASE("an exception from the event callback reaches poll()'s caller", "[kern
     REQUIRE(col.wait_for([&] { return !col.data_on(c).empty(); }));
     close(c);
     close(s);
+}
+
+namespace {
+
+// curl, exec'd by a forked child, asks 127.0.0.1:port once; we answer. Returns its pid.
+pid_t curl_once(Listener &l) {
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        std::string url = "http://127.0.0.1:" + std::to_string(l.port) + "/exec-probe";
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 1);
+        execl("/usr/bin/curl", "curl", "-s", "-m", "5", url.c_str(), static_cast<char *>(nullptr));
+        _exit(127);
+    }
+    int s = accept(l.fd, nullptr, nullptr);
+    REQUIRE(s >= 0);
+    std::string req;
+    char buf[512];
+    while (req.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = read(s, buf, sizeof(buf));
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+    }
+    const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    REQUIRE(write_all(s, resp, sizeof(resp) - 1));
+    close(s);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return child;
+}
+
+} // namespace
+
+TEST_CASE("an executable glob matched at exec traces the process from its first syscall",
+          "[kernel][process]") {
+    KTEST_REQUIRE_BPF();
+    if (access("/usr/bin/curl", X_OK) != 0) {
+        WARN("skipped: needs /usr/bin/curl");
+        return;
+    }
+    if (libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr) <= 0) {
+        WARN("skipped: the kernel has no bpf_loop (5.17+)");
+        return;
+    }
+    for (const char *glob : {"curl", "/usr/bin/curl", "cur*", "*url", "*cur*", "*/bin/*rl"}) {
+        DYNAMIC_SECTION("glob " << glob) {
+            BpfSourceOptions o = quiet();
+            o.exe_globs = {glob, "never?matches"};
+            BpfSource src(o);
+            src.start();
+            REQUIRE(src.kernel_exe_globs() == std::vector<std::string>{glob});
+            Listener l;
+            const uint32_t x = static_cast<uint32_t>(curl_once(l));
+            Collector col(src);
+            REQUIRE(col.wait_for([&] { return proc_event(col, BEYLA_EV_PROC_EXIT, x) != nullptr; }));
+            const Event *exec_ev = proc_event(col, BEYLA_EV_PROC_EXEC, x);
+            REQUIRE(exec_ev);
+            CHECK((exec_ev->proc().flags & BEYLA_PROC_EV_F_SELECTED) != 0);
+            // Its connect and request, though no one in user space selected it.
+            bool connect_seen = false, request_seen = false;
+            for (const auto &e : col.events) {
+                if (e.hdr().tgid != x) continue;
+                connect_seen =
+                    connect_seen || (e.type() == BEYLA_EV_CONN_OPEN && e.conn().role == BEYLA_ROLE_CLIENT);
+                request_seen =
+                    request_seen || (e.type() == BEYLA_EV_DATA && e.data().direction == BEYLA_DIR_EGRESS &&
+                                     e.payload().rfind("GET /exec-probe HTTP/1.1\r\n", 0) == 0);
+            }
+            CHECK(connect_seen);
+            CHECK(request_seen);
+            CHECK_FALSE(src.is_traced(x)); // gone with its exit
+        }
+    }
+}
+
+TEST_CASE("executable globs are left to user space without bpf_loop, or when they do not compile",
+          "[kernel][process]") {
+    KTEST_REQUIRE_BPF();
+    if (access("/usr/bin/curl", X_OK) != 0) {
+        WARN("skipped: needs /usr/bin/curl");
+        return;
+    }
+    struct Case {
+        std::optional<bool> bpf_loop;
+        const char *glob;
+    };
+    for (Case c : {Case{false, "curl"}, Case{std::nullopt, "cur?"}}) {
+        DYNAMIC_SECTION("bpf_loop " << (c.bpf_loop ? "off" : "probed") << ", glob " << c.glob) {
+            BpfSourceOptions o = quiet();
+            o.exe_globs = {c.glob};
+            o.bpf_loop = c.bpf_loop;
+            BpfSource src(o);
+            src.start();
+            CHECK(src.kernel_exe_globs().empty());
+            Listener l;
+            const uint32_t x = static_cast<uint32_t>(curl_once(l));
+            Collector col(src);
+            REQUIRE(col.wait_for([&] { return proc_event(col, BEYLA_EV_PROC_EXEC, x) != nullptr; }));
+            col.settle(200);
+            CHECK((proc_event(col, BEYLA_EV_PROC_EXEC, x)->proc().flags & BEYLA_PROC_EV_F_SELECTED) == 0);
+            CHECK(proc_event(col, BEYLA_EV_PROC_EXIT, x) == nullptr); // never traced
+            for (const auto &e : col.events) CHECK(!(e.type() == BEYLA_EV_DATA && e.hdr().tgid == x));
+        }
+    }
 }

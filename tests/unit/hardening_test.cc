@@ -24,8 +24,9 @@ namespace {
 // Hands out prepared events, a batch per poll, copied to aligned storage as the ring does.
 class VectorSource : public OfflineSource {
   public:
-    VectorSource(std::deque<std::vector<uint8_t>> *events, size_t per_poll)
-        : ev_(events), per_poll_(per_poll) {}
+    VectorSource(std::deque<std::vector<uint8_t>> *events, size_t per_poll, std::vector<uint32_t> *traced)
+        : ev_(events), per_poll_(per_poll), traced_(traced) {}
+    void trace_pid(uint32_t tgid, uint32_t) override { traced_->push_back(tgid); }
     int poll(int, const RawEventFn &fn) override {
         if (ev_->empty()) return -ENODATA;
         int n = 0;
@@ -43,6 +44,7 @@ class VectorSource : public OfflineSource {
   private:
     std::deque<std::vector<uint8_t>> *ev_;
     size_t per_poll_;
+    std::vector<uint32_t> *traced_; // trace_pid() calls
     std::vector<uint64_t> buf_;
 };
 
@@ -56,6 +58,7 @@ struct Span {
 struct Run {
     std::deque<std::vector<uint8_t>> events;
     std::vector<Span> spans;
+    std::vector<uint32_t> trace_pid_calls;
     std::unique_ptr<Tracer> tracer;
 
     explicit Run(TracerOptions o = {}, size_t per_poll = 4096) {
@@ -68,7 +71,9 @@ struct Run {
             }
             spans.push_back(c);
         };
-        o.source_factory = [this, per_poll] { return std::make_unique<VectorSource>(&events, per_poll); };
+        o.source_factory = [this, per_poll] {
+            return std::make_unique<VectorSource>(&events, per_poll, &trace_pid_calls);
+        };
         tracer = std::make_unique<Tracer>(std::move(o));
         tracer->start();
     }
@@ -201,6 +206,32 @@ TEST_CASE("tracer: a process killed mid-request gives one failed span and keeps 
     CHECK(r.spans[0].path == "/killed");
     CHECK(r.spans[0].status == -1); // never answered; the later 200 is another process's
     CHECK(r.spans[0].error_type == "no_response");
+}
+
+TEST_CASE("tracer: a process the kernel selected at exec is known without a map update of its own",
+          "[hardening][tracer]") {
+    TracerOptions o;
+    o.selection.exe_globs = {"*oneshot*", "never?"};
+    Run r(o);
+    r.trace_pid_calls.clear();
+    auto exec = proc_event(BEYLA_EV_PROC_EXEC, 100, 1000, "/tmp/oneshot");
+    auto &flags = reinterpret_cast<beyla_proc_event *>(exec.data())->flags;
+    flags = BEYLA_PROC_EV_F_SELECTED;
+    r.add(exec);
+    r.add(data_event(100, 7, 1, BEYLA_DIR_EGRESS, 2000, req("/short")));
+    r.add(data_event(100, 7, 1, BEYLA_DIR_INGRESS, 3000, resp(200)));
+    r.drain();
+    CHECK(r.tracer->traced_processes() == 1);
+    // Already in the kernel's map: adding it again could bring back a process that exited.
+    CHECK(r.trace_pid_calls.empty());
+    REQUIRE(r.spans.size() == 1);
+    CHECK(r.spans[0].path == "/short");
+    r.add(proc_event(BEYLA_EV_PROC_EXIT, 100, 4000));
+    // An exec the kernel did not select (a glob left to user space) still is, by user space.
+    r.add(proc_event(BEYLA_EV_PROC_EXEC, 101, 5000, "/usr/bin/nevers"));
+    r.drain();
+    CHECK(r.tracer->traced_processes() == 1);
+    CHECK(r.trace_pid_calls == std::vector<uint32_t>{101});
 }
 
 TEST_CASE("tracer: destroyed with events in flight and connections open", "[hardening][tracer]") {
