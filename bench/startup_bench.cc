@@ -26,14 +26,22 @@ int main(int argc, char **argv) {
     std::vector<int32_t> pids;
     int transport = BEYLA_TRANSPORT_AUTO;
     double timeout = 10;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--pid")) pids.push_back(atoi(argv[i + 1]));
-        else if (!strcmp(argv[i], "--transport"))
-            transport = !strcmp(argv[i + 1], "perfbuf") ? BEYLA_TRANSPORT_PERFBUF : BEYLA_TRANSPORT_RINGBUF;
-        else if (!strcmp(argv[i], "--timeout")) timeout = atof(argv[i + 1]);
+    bool no_tls = false; // TLS capture is the default: --no-tls measures without it
+    for (int i = 1; i < argc; i++) {
+        const bool has_value = i + 1 < argc;
+        if (!strcmp(argv[i], "--no-tls"))
+            no_tls = true;
+        else if (has_value && !strcmp(argv[i], "--pid"))
+            pids.push_back(atoi(argv[++i]));
+        else if (has_value && !strcmp(argv[i], "--transport"))
+            transport = !strcmp(argv[++i], "perfbuf") ? BEYLA_TRANSPORT_PERFBUF : BEYLA_TRANSPORT_RINGBUF;
+        else if (has_value && !strcmp(argv[i], "--timeout"))
+            timeout = atof(argv[++i]);
     }
     if (pids.empty()) {
-        fprintf(stderr, "usage: beyla_startup_bench --pid N [--transport ringbuf|perfbuf] [--timeout S]\n");
+        fprintf(
+            stderr,
+            "usage: beyla_startup_bench --pid N [--transport ringbuf|perfbuf] [--timeout S] [--no-tls]\n");
         return 2;
     }
     unsigned long spans = 0;
@@ -44,6 +52,7 @@ int main(int argc, char **argv) {
     opts.on_span = count_span;
     opts.span_ctx = &spans;
     opts.transport = transport;
+    opts.no_tls = no_tls;
     double t_new = now_s();
     beyla_tracer *t = beyla_tracer_new(&opts);
     if (!t) {

@@ -65,7 +65,16 @@ BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *
         if (const char *p = BEYLA_OPTS_GET(opts, replay_path, nullptr)) o.replay_path = p;
         if (const char *p = BEYLA_OPTS_GET(opts, record_path, nullptr)) o.record_path = p;
         if (const char *p = BEYLA_OPTS_GET(opts, proc_root, nullptr)) o.proc_root = p;
-        o.capture_tls = BEYLA_OPTS_GET(opts, capture_tls, false);
+        // TLS capture became the default with no_tls: a caller whose struct ends before
+        // it was built when capture_tls alone decided, and keeps that meaning.
+        const bool capture_tls = BEYLA_OPTS_GET(opts, capture_tls, false);
+        if (BEYLA_OPTS_HAS(opts, no_tls)) {
+            const bool no_tls = BEYLA_OPTS_GET(opts, no_tls, false);
+            if (no_tls && capture_tls) beyla::fail(EINVAL, "capture_tls and no_tls are both set");
+            o.capture_tls = !no_tls;
+        } else {
+            o.capture_tls = capture_tls;
+        }
         const char *const *protos = BEYLA_OPTS_GET(opts, protocols, nullptr);
         size_t nprotos = BEYLA_OPTS_GET(opts, protocol_count, 0);
         if (nprotos && !protos) beyla::fail(EINVAL, "protocol_count is set but protocols is NULL");

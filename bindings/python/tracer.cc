@@ -92,7 +92,7 @@ class Tracer {
         o.payload_prefix = payload_prefix;
         o.ring_size = ring_size;
         o.capture_url_query = url_query;
-        o.capture_tls = tls;
+        o.no_tls = !tls; // TLS capture is the C ABI's default too
         o.protocols = protocol_names_.data();
         o.protocol_count = protocol_names_.size();
         if (replay) replay_ = *replay, o.replay_path = replay_.c_str();
@@ -281,14 +281,14 @@ the kernel's own (start() raises OSError naming it when it is missing or not BTF
              py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
              py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
              py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
-             py::arg("log") = false, py::arg("tls") = false, py::arg("protocols") = std::vector<std::string>{},
+             py::arg("log") = false, py::arg("tls") = true, py::arg("protocols") = std::vector<std::string>{},
              py::arg("btf_path") = py::none())
         .def("start", &Tracer::start)
         .def("stop", &Tracer::stop)
         .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")
         .def("stats", &Tracer::stats)
         .def("tls_libraries", &Tracer::tls_libraries,
-             "TLS libraries probed so far (tls=True): kind, path, functions, pids.")
+             "TLS libraries probed so far (unless tls=False): kind, path, functions, pids.")
         .def(
             "spans",
             [](Tracer &t, double timeout) {

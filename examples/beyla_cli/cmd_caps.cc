@@ -26,8 +26,8 @@ void caps_usage(FILE *f) {
                "  --btf PATH         report CO-RE against this BTF file, as trace --btf PATH\n"
                "  --no-mount         do not mount tracefs (or securityfs) when they are absent\n"
                "  --files-only       only read files: no BPF loads, attaches or mounts\n"
-               "  --pid PID          list the TLS libraries (and Go crypto/tls) of PID as --tls would\n"
-               "                     probe them (repeatable)\n"
+               "  --pid PID          list the TLS libraries (and Go crypto/tls) of PID as `beyla trace`\n"
+               "                     would probe them (repeatable)\n"
                "  -v, --verbose      log what is tried to stderr (twice: libbpf's debug output too)\n");
 }
 

@@ -267,8 +267,12 @@ struct beyla_tracer_opts {
 	/* Decrypted HTTPS: uprobes on the TLS libraries of traced processes: OpenSSL's
 	 * libssl.so.* (SSL_read/SSL_write and the _ex variants), OpenSSL or BoringSSL linked
 	 * into an executable with symbols, GnuTLS (gnutls_record_recv/send), also when loaded
-	 * later (dlopen); such spans carry url.scheme "https". Off by default.
-	 * beyla_tracer_tls_library() lists what was probed. */
+	 * later (dlopen), and Go's crypto/tls; such spans carry url.scheme "https".
+	 * beyla_tracer_tls_library() lists what was probed.
+	 * On by default since 0.2 (see no_tls): a caller whose sz covers no_tls gets TLS
+	 * capture unless no_tls is set, and capture_tls changes nothing. A caller built
+	 * before 0.2 (sz ending here) keeps the old meaning: TLS capture only when this is
+	 * set. */
 	bool capture_tls;
 	/* Protocols to decode, by name (beyla_protocol_list()): "http" (HTTP/1.x), "http2",
 	 * "grpc", ...; protocol_count 0 decodes every one. An unknown name fails with -EINVAL.
@@ -281,9 +285,12 @@ struct beyla_tracer_opts {
 	 * is missing or not BTF fails beyla_tracer_start() with -ENOENT / -EINVAL naming it.
 	 * Since 0.2. */
 	const char *btf_path;
+	/* Since 0.2: do not probe TLS libraries (HTTPS connections are then counted
+	 * tls_undecoded). Setting both this and capture_tls is -EINVAL. */
+	bool no_tls;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field btf_path
+#define beyla_tracer_opts__last_field no_tls
 
 struct beyla_tracer;
 
@@ -325,7 +332,7 @@ struct beyla_stats {
 	uint64_t incomplete;       /* spans whose response a connection close cut short or preempted
 	                            * (attribute error.type: "response_incomplete" / "no_response") */
 	uint64_t tls_undecoded;    /* connections carrying TLS records with no probe giving their
-	                            * plaintext (capture_tls off, or a library not probed): skipped */
+	                            * plaintext (no_tls, or a library not probed): skipped */
 	uint64_t gaps;             /* times a connection's events were lost in between (from the
 	                            * kernel's stream positions): its parsing resynced there */
 	uint64_t gap_bytes;        /* bytes those losses held */
@@ -352,7 +359,7 @@ BEYLA_API const char *beyla_protocol_list(size_t idx);
 
 BEYLA_API int beyla_tracer_stats(const struct beyla_tracer *tracer, struct beyla_stats *out);
 
-/* A TLS library the tracer probes (capture_tls). kind: "openssl-shared" (libssl.so.*),
+/* A TLS library the tracer probes (unless no_tls). kind: "openssl-shared" (libssl.so.*),
  * "openssl-static" (OpenSSL or BoringSSL linked into an executable), "gnutls" or "go" (Go's
  * crypto/tls in a Go executable: functions counts Read and Write); path as
  * the first process found mapping it sees it (or the system's copy). */

@@ -110,7 +110,7 @@ def test_python_tls_server_and_curl(trace, procs, tmpdir_path, cert):
     cli = released_client(procs, "curl -sk -o /dev/null %s/index.html && curl -sk -o /dev/null %s/missing && "
                                  "curl -sk -o /dev/null -d x=1 %s/post && "
                                  "curl -sk -o /dev/null %s/a %s/b" % ((base,) * 5))
-    t = trace("--tls", "--pid", str(srv.pid), "--pid", str(cli.pid))
+    t = trace("--pid", str(srv.pid), "--pid", str(cli.pid))  # TLS capture is the default
     release(cli)
     spans = t.stop()
     expected = Counter({("GET", "/index.html", 200): 1, ("GET", "/missing", 404): 1, ("POST", "/post", 201): 1,
@@ -155,9 +155,9 @@ def test_nginx_tls_and_curl(trace, procs, tmpdir_path, cert):
     assert any("TLS:" in line and "libssl.so" in line for line in t.stderr_lines), t.stderr_lines
 
 
-def test_tls_off_by_default_yields_no_spans_for_ciphertext(trace, procs, tmpdir_path, cert):
+def test_no_tls_yields_no_spans_for_ciphertext(trace, procs, tmpdir_path, cert):
     srv, port = start_py_tls_server(procs, tmpdir_path, cert)
-    t = trace("--pid", str(srv.pid))
+    t = trace("--no-tls", "--pid", str(srv.pid))
     for _ in range(3):
         r = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:%d/x" % port],
                            capture_output=True, text=True, timeout=20)

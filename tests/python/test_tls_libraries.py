@@ -43,3 +43,28 @@ def test_tls_libraries_lists_a_library_loaded_later():
     finally:
         child.kill()
         child.wait()
+
+
+SSL_MAPPED = "import ssl, sys; print('loaded', flush=True); sys.stdin.readline()"
+
+
+@pytest.mark.parametrize("kwargs,probed", [({}, True), ({"tls": True}, True), ({"tls": False}, False)])
+def test_tls_is_probed_by_default(kwargs, probed):
+    if os.geteuid() != 0:
+        pytest.skip("needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)")
+    caps = pybeyla.capabilities()
+    if not caps.can_trace or "uprobes" not in caps.plan:
+        pytest.skip("needs uprobes (plan: %s)" % caps.plan)
+    child = subprocess.Popen([sys.executable, "-c", SSL_MAPPED], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "loaded"
+        with pybeyla.Tracer(pids=[child.pid], **kwargs) as t:
+            mine = [lib for lib in t.tls_libraries() if child.pid in lib["pids"]]
+            if probed:
+                assert len(mine) == 1 and mine[0]["kind"] == "openssl-shared", t.tls_libraries()
+            else:
+                assert t.tls_libraries() == []
+    finally:
+        child.kill()
+        child.wait()

@@ -128,14 +128,22 @@ TEST_CASE("http1 a chunk-size line cut by a gap loses the framing", "[http1]") {
     CHECK(w.exchange("/next"));
 }
 
-TEST_CASE("http1 a gap inside the head loses it", "[http1]") {
+TEST_CASE("http1 a gap inside the head", "[http1]") {
     Wire w;
-    w.in("GET /x HTTP/1.1\r\nHost: a", 100); // head cut by a gap
+    // After the request line: the request ends with that read (tests/unit/http1_big_head_test.cc).
+    w.in("GET /x HTTP/1.1\r\nHost: a", 100);
+    CHECK(w.c().invalid_frames == 0);
+    w.out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    auto recs = w.take();
+    REQUIRE(recs.size() == 1);
+    CHECK(recs[0].req.path == "/x");
+    // Inside the request line: nothing says what it was.
+    w.in("GET /y HTTP/1", 100);
     CHECK(w.c().invalid_frames == 1);
     CHECK(w.exchange("/y"));
     w.in("", 500); // a byte-count-only chunk where a request should start
     CHECK(w.exchange("/z"));
-    CHECK(w.c().parse_errors == std::string_view("GET /x HTTP/1.1\r\nHost: a").size() + 100 + 500);
+    CHECK(w.c().parse_errors == std::string_view("GET /y HTTP/1").size() + 100 + 500);
 }
 
 TEST_CASE("http1 garbage never becomes a record", "[http1]") {

@@ -281,9 +281,10 @@ void reset_message(Message *m) {
 }
 
 // parse_head for a message in its default state: the one being built by ParseFrame.
-// On kNeedsMoreData *m is left untouched.
+// On kNeedsMoreData *m is left untouched. With cut (buf ends where a gap begins), a head
+// with no empty line is built from its complete lines, *head_len ending after the last.
 ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, Framing *f, size_t *head_len,
-                           bool keep_headers = true) {
+                           bool keep_headers = true, bool cut = false) {
     *f = Framing{};
     const std::string_view b = buf.substr(0, kMaxHeadBytes);
 
@@ -292,8 +293,8 @@ ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, F
     // remembered so the second pass does not search again.
     constexpr size_t kRemembered = 96;
     uint32_t ends[kRemembered];
-    size_t end = npos, lines = 0;
-    for (size_t p = 0; p < b.size();) {
+    size_t end = npos, lines = 0, p = 0;
+    while (p < b.size()) {
         const void *q = memchr(b.data() + p, '\n', b.size() - p);
         if (!q) break;
         const size_t nl = static_cast<size_t>(static_cast<const char *>(q) - b.data());
@@ -309,7 +310,9 @@ ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, F
             break;
         }
     }
-    if (end == npos) {
+    if (end == npos && cut && lines && buf.size() < kMaxHeadBytes) {
+        end = p; // after the last complete line: the rest went uncaptured
+    } else if (end == npos) {
         if (buf.size() >= kMaxHeadBytes) return ParseState::kInvalid;
         // Reject what cannot be HTTP now rather than buffer it up to the limit.
         if (lines == 0) return start_matches(type, b) ? ParseState::kNeedsMoreData : ParseState::kInvalid;
@@ -320,7 +323,7 @@ ParseState parse_head_into(MessageType type, std::string_view buf, Message *m, F
     m->type = type;
     if (!parse_start_line(type, trim_cr(b.substr(0, ends[0])), m, true)) return ParseState::kInvalid;
     if (keep_headers) m->headers.reserve(lines - 1, end);
-    size_t p = ends[0] + 1;
+    p = ends[0] + 1;
     for (size_t i = 1; i < lines; i++) {
         const size_t nl = i < kRemembered ? ends[i] : b.find('\n', p);
         const std::string_view line = trim_cr(b.substr(p, nl - p));
@@ -408,9 +411,104 @@ ParseState fail(ParserState *st) {
     return ParseState::kInvalid;
 }
 
+// Whether a message of this type starts at v: its start line when v holds one whole,
+// else the kind of its first bytes. Stricter than start_matches, since it decides where
+// the bytes of a message whose head was cut end.
+bool message_starts(MessageType type, std::string_view v) {
+    const void *q = memchr(v.data(), '\n', std::min(v.size(), kMaxHeadBytes));
+    if (!q)
+        return classify(v) == (type == MessageType::kRequest ? StartKind::kRequest : StartKind::kResponse);
+    Message unused;
+    const size_t nl = static_cast<size_t>(static_cast<const char *>(q) - v.data());
+    return parse_start_line(type, trim_cr(v.substr(0, nl)), &unused, false);
+}
+
+// Skips ParserState::cut_tail. kSuccess once a message may be parsed at the position.
+ParseState skip_cut_tail(MessageType type, DataStream &s, ParserState *st) {
+    while (st->cut_tail && !s.empty()) {
+        const std::string_view v = as_view(s.head());
+        if (s.at_chunk_boundary() && !v.empty()) {
+            if (message_starts(type, v)) break;
+            // A start line still arriving: wait to tell.
+            if (v.size() == s.available() && !memchr(v.data(), '\n', v.size()) && start_matches(type, v))
+                return ParseState::kNeedsMoreData;
+        }
+        const uint64_t n = std::min(st->cut_tail, s.next_chunk_boundary() - s.position());
+        s.consume(n);
+        if (st->cut_tail != ParserState::kUnknownLength) st->cut_tail -= n;
+    }
+    if (s.empty() && st->cut_tail) return ParseState::kNeedsMoreData;
+    st->cut_tail = 0;
+    return ParseState::kSuccess;
+}
+
+// A head whose empty line lies in a gap (fields past the payload prefix were not copied).
+// v holds its captured bytes. The message is taken to end with the read holding the gap
+// (a writer sends a head in one call; a reader's last head bytes end its read), extended
+// by the body bytes the captured Content-Length shows that read cannot have held; what
+// may follow of it is left to cut_tail.
+ParseState start_cut_message(MessageType type, DataStream &s, ParserState *st, std::string_view v) {
+    Framing f;
+    size_t len = 0;
+    Message &m = st->msg;
+    if (parse_head_into(type, v, &m, &f, &len, st->keep_headers, true) != ParseState::kSuccess)
+        return fail(st);
+
+    m.ts_begin = s.times_at(s.position()).ts_begin;
+    m.body_size = 0;
+    take(s, v.size(), &m);
+    const uint64_t rest = s.next_chunk_boundary() - s.position(); // uncaptured, >= 1
+    take(s, rest, &m);
+    m.header_bytes = v.size() + rest; // at most: body bytes may be among them
+    m.content_length = f.content_length;
+
+    st->phase = Phase::kLength;
+    st->remaining = 0;
+    st->cut_tail = ParserState::kUnknownLength;
+    const Message *req = nullptr;
+    if (type == MessageType::kResponse) {
+        if (m.status < 200 && m.status != 101) {
+            st->reset_frame();
+            return ParseState::kIgnored;
+        }
+        req = st->requests && st->next_request < st->requests->size() ? &(*st->requests)[st->next_request]
+                                                                      : nullptr;
+        const bool tunnel = req && req->method == "CONNECT" && m.status / 100 == 2;
+        st->switches = m.status == 101 || tunnel;
+        if (st->switches || (req && req->method == "HEAD") || m.status == 204 || m.status == 304) {
+            f.content_length = 0; // no body whatever the fields say
+            f.transfer_encoding = false;
+        }
+    } else {
+        st->switches = f.upgrade || m.method == "CONNECT";
+    }
+    if (f.transfer_encoding) {
+        // Its chunk-size lines cannot be found from here; nor can a length-less body's end.
+        m.chunked = f.chunked;
+        m.body_size = -1;
+    } else if (f.content_length >= 0) {
+        // The head takes at least one more byte of the read, so at most rest - 1 of it was body.
+        const uint64_t cl = static_cast<uint64_t>(f.content_length);
+        const uint64_t inside = rest ? rest - 1 : 0;
+        st->remaining = cl > inside ? cl - inside : 0;
+        // No body: what follows before the next message can only be the head's own rest.
+        st->cut_tail = cl ? cl - st->remaining : ParserState::kUnknownLength;
+        m.body_size = static_cast<int64_t>(cl - st->remaining); // the body phase counts the rest
+        if (cl) m.body_truncated = true;
+    } else {
+        m.body_size = -1; // a Content-Length past the prefix, or a response framed by the close
+    }
+    return ParseState::kSuccess;
+}
+
 // Parses the head at the stream position and sets up the body phase. kSuccess means the
 // head is consumed and the body (maybe empty) follows.
 ParseState start_message(MessageType type, DataStream &s, ParserState *st) {
+    if (st->cut_tail) {
+        const ParseState r = skip_cut_tail(type, s, st);
+        if (r != ParseState::kSuccess) return r;
+        if (s.empty()) return ParseState::kNeedsMoreData;
+    }
     if (type == MessageType::kRequest) {
         // Some clients send a stray CRLF after a body; RFC 9112 2.2 lets a server skip it.
         const auto h = s.head();
@@ -426,7 +524,8 @@ ParseState start_message(MessageType type, DataStream &s, ParserState *st) {
     const bool cut_by_gap = h.size() < s.available();
     if (st->scanned && st->scan_pos == st->frame_start && !may_end_head(v, st->scanned)) {
         st->scanned = v.size();
-        if (v.size() >= kMaxHeadBytes || cut_by_gap) return fail(st);
+        if (v.size() >= kMaxHeadBytes) return fail(st);
+        if (cut_by_gap) return start_cut_message(type, s, st, v);
         return ParseState::kNeedsMoreData;
     }
 
@@ -435,7 +534,7 @@ ParseState start_message(MessageType type, DataStream &s, ParserState *st) {
     Message &m = st->msg;
     const ParseState r = parse_head_into(type, v, &m, &f, &len, st->keep_headers);
     if (r == ParseState::kNeedsMoreData) {
-        if (cut_by_gap) return fail(st); // a gap in the head
+        if (cut_by_gap) return start_cut_message(type, s, st, v);
         // Resume from here next time, once the start line is complete and so checked.
         if (memchr(v.data(), '\n', v.size())) {
             st->scan_pos = st->frame_start;

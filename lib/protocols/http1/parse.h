@@ -1,8 +1,11 @@
 // HTTP/1.x framing (RFC 9112): start line, header fields, and the body length rules.
 //
 // Bodies are consumed as they arrive rather than buffered, so a large body costs no
-// memory and may run through bytes that were never captured (gaps). Headers, chunk-size
-// lines and trailers must be captured: a gap there loses the framing.
+// memory and may run through bytes that were never captured (gaps). Chunk-size lines and
+// trailers must be captured: a gap there loses the framing. A head may run into a gap (its
+// fields beyond the payload prefix were not copied): once its start line was captured the
+// message still comes out, framed by what the captured fields and the true byte counts
+// tell (see ParserState::cut_tail).
 #pragma once
 
 #include <cstddef>
@@ -71,6 +74,13 @@ struct ParserState {
     uint64_t scan_pos = 0;
     size_t scanned = 0;
     bool switches = false; // once complete, it stops the stream
+    // After a message whose head ran into a gap, taken to end with the read that held the
+    // gap: bytes that may still be its own (the rest of its head, a body that read did
+    // not hold). They are skipped up to the first chunk where a message of this type
+    // starts, and at most this many (kUnknownLength: no Content-Length was captured).
+    // Not part of the frame: reset_frame() keeps it.
+    static constexpr uint64_t kUnknownLength = ~uint64_t{0};
+    uint64_t cut_tail = 0;
     // Whether msg.headers keeps the fields. Off, they are still checked and framing still
     // read from them: the tracer's spans use nothing else.
     bool keep_headers = true;

@@ -1,0 +1,166 @@
+"""Python bindings for libbeyla (eBPF auto-instrumentation).
+
+A thin layer over libbeyla's C ABI (beyla/beyla.h): probe what the running kernel can do
+(`capabilities()`), and trace request spans of selected processes (`Tracer`). Errors from
+the library are raised as OSError(errno, message).
+
+Type stubs for the compiled module; tests/python/test_stubs.py keeps them in step with it.
+"""
+
+from typing import Any, Callable, Iterator, Optional, Sequence, TypedDict
+
+__version__: str
+"""libbeyla's version (beyla_version_string())."""
+
+Span = dict[str, Any]
+"""One span, keyed like `beyla trace --format jsonl`: kind, protocol, start_time_unix_nano,
+end_time_unix_nano, duration_ns, process.pid, thread.id, process.executable.name, and the
+OpenTelemetry attributes (http.request.method, url.path, http.response.status_code,
+server.address, server.port, client.address, client.port, network.protocol.version,
+http.request.body.size, http.response.body.size, url.scheme, error.type, and url.query
+with url_query=True)."""
+
+
+class CapItem(TypedDict):
+    name: str
+    category: str
+    state: str  # "yes", "no" or "unknown"
+    value: str
+    reason: str
+    degraded: str
+
+
+class TlsLibrary(TypedDict):
+    kind: str  # "openssl-shared", "openssl-static", "gnutls" or "go"
+    path: str
+    functions: int
+    pids: list[int]
+
+
+class Capabilities:
+    """What the running kernel can do for the tracer. Yes/no answers are True/False, and
+    None when they could not be determined."""
+
+    @property
+    def btf(self) -> Optional[bool]: ...
+    @property
+    def ringbuf(self) -> Optional[bool]: ...
+    @property
+    def perfbuf(self) -> Optional[bool]: ...
+    @property
+    def syscall_tracepoints(self) -> Optional[bool]: ...
+    @property
+    def raw_tracepoints(self) -> Optional[bool]: ...
+    @property
+    def kprobes(self) -> Optional[bool]: ...
+    @property
+    def fentry(self) -> Optional[bool]: ...
+    @property
+    def uprobes(self) -> Optional[bool]: ...
+    @property
+    def tc(self) -> Optional[bool]: ...
+    @property
+    def cgroup_skb(self) -> Optional[bool]: ...
+    @property
+    def socket_filter(self) -> Optional[bool]: ...
+    @property
+    def bpf_loop(self) -> Optional[bool]: ...
+    @property
+    def probe_write_user(self) -> Optional[bool]: ...
+    @property
+    def rhel_backport(self) -> Optional[bool]: ...
+    @property
+    def can_trace(self) -> bool:
+        """Whether a tracer can start with this kernel and these privileges."""
+    @property
+    def kernel_major(self) -> int: ...
+    @property
+    def kernel_minor(self) -> int: ...
+    @property
+    def kernel_patch(self) -> int: ...
+    @property
+    def kernel_version(self) -> str:
+        """"major.minor.patch"."""
+    @property
+    def page_size(self) -> int: ...
+    @property
+    def memlock_limit(self) -> Optional[int]:
+        """RLIMIT_MEMLOCK in bytes (2**64-1: unlimited), None when unknown."""
+    @property
+    def lockdown(self) -> str: ...
+    @property
+    def btf_source(self) -> str: ...
+    @property
+    def capture_path(self) -> str: ...
+    @property
+    def transport(self) -> str: ...
+    @property
+    def plan(self) -> str:
+        """The plan as plain text."""
+    @property
+    def items(self) -> list[CapItem]:
+        """Every item as a dict: name, category, state, value, reason, degraded."""
+    def get(self, name: str) -> Optional[CapItem]:
+        """The item named so, or None."""
+    def __getitem__(self, name: str) -> CapItem: ...
+    def __contains__(self, name: str) -> bool: ...
+    def __len__(self) -> int: ...
+    def json(self) -> str:
+        """The report as a JSON string."""
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a dict (the JSON report, parsed)."""
+
+
+def capabilities(*, proc_root: Optional[str] = None, sys_root: Optional[str] = None,
+                 boot_root: Optional[str] = None, etc_root: Optional[str] = None,
+                 btf_path: Optional[str] = None, no_mount_tracefs: bool = False,
+                 files_only: bool = False) -> Capabilities:
+    """Probes the running kernel and returns a Capabilities object.
+
+    The *_root arguments read another file tree instead of /proc, /sys, /boot and /etc
+    (tests); files_only reads files only: no BPF loads, attaches or mounts."""
+
+
+class SpanIterator:
+    def __iter__(self) -> "SpanIterator": ...
+    def __next__(self) -> Span: ...
+
+
+class Tracer:
+    """Traces request spans of selected processes.
+
+        with pybeyla.Tracer(pids=[1234], ports=[8080], exe=["nginx"]) as t:
+            for span in t.spans(timeout=5.0):
+                print(span["http.request.method"], span["url.path"])
+
+    Spans are dicts keyed like `beyla trace --format jsonl`. With on_span=callable the
+    callable receives each span during poll()/spans(). The GIL is released while waiting.
+    """
+
+    def __init__(self, *, pids: Sequence[int] = ..., ports: Sequence[int] = ..., exe: Sequence[str] = ...,
+                 transport: str = "auto", payload_prefix: int = 0, ring_size: int = 0, url_query: bool = False,
+                 replay: Optional[str] = None, record: Optional[str] = None,
+                 on_span: Optional[Callable[[Span], Any]] = None, log: bool = False, tls: bool = True) -> None:
+        """pids, ports (listening TCP ports) and exe (fnmatch globs on the executable path or
+        base name) select the processes to trace, with the children they fork.
+        transport: "auto", "ringbuf" or "perfbuf". payload_prefix: bytes copied per syscall
+        (0: 4096). ring_size: event buffer bytes (0: the plan's). url_query: emit url.query.
+        replay / record: decode a recording instead of the kernel / also write one.
+        log: library messages to the "pybeyla" logger. tls: decrypted HTTPS through uprobes
+        on TLS libraries (on by default; tls=False leaves them alone)."""
+    def start(self) -> None:
+        """Loads and attaches the probes (or opens the replay)."""
+    def stop(self) -> None:
+        """Detaches the probes, drains what is left; the last spans come from poll()."""
+    def poll(self, timeout_ms: int = 100) -> list[Span]:
+        """Wait up to timeout_ms; return the spans decoded."""
+    def stats(self) -> dict[str, int]:
+        """Counters: events, bytes, spans, parse_errors, drop_ring_full, drop_perf_lost,
+        drop_read_fault, drop_conn_limit, truncated, unmatched, connections, non_http,
+        processes, malformed, incomplete, tls_undecoded, gaps, gap_bytes."""
+    def tls_libraries(self) -> list[TlsLibrary]:
+        """TLS libraries probed so far (unless tls=False): kind, path, functions, pids."""
+    def spans(self, timeout: float = 1.0) -> SpanIterator:
+        """Iterate over spans as they are decoded, for `timeout` seconds (or until a replay ends)."""
+    def __enter__(self) -> "Tracer": ...
+    def __exit__(self, *exc: object) -> bool: ...
