@@ -91,6 +91,9 @@ size_t event_true_size(const void *data, size_t size) {
     case BEYLA_EV_PROC_FORK:
         want = sizeof(beyla_proc_event);
         break;
+    case BEYLA_EV_HTTP2_HEADER:
+        want = sizeof(beyla_h2_header_event);
+        break;
     }
     return std::min(size, want);
 }
