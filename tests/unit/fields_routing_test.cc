@@ -128,6 +128,7 @@ struct Run {
     explicit Run(bool with_double = true) {
         TracerOptions o;
         o.proc_root = "/nonexistent";
+        o.protocols = {"http"}; // the registry's HTTP/2 takes fields too: the double alone here
         if (with_double) o.extra_protocols.push_back(&double_);
         o.on_span = [this](const beyla_span &s) {
             Span c{s.method ? s.method : "", s.path ? s.path : "", "", s.status};
