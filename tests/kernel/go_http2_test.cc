@@ -12,6 +12,7 @@
 #include <tuple>
 #include <sstream>
 
+#include "core/tracer.h"
 #include "kernel_util.h"
 
 using namespace beyla;
@@ -263,6 +264,50 @@ std::vector<std::string> words(const std::string &s) {
 
 constexpr int kRounds = 3;
 
+struct SpanSeen {
+    int kind = 0;
+    std::string method, path;
+    int status = -1;
+    std::map<std::string, std::string> attrs;
+    std::string attr(const std::string &k) const {
+        auto it = attrs.find(k);
+        return it == attrs.end() ? "" : it->second;
+    }
+};
+
+// A Tracer (the registry's protocols, TLS probes on) started once the app printed READY,
+// tracing it; its spans.
+struct TracedRun {
+    std::unique_ptr<Tracer> tracer;
+    std::vector<SpanSeen> spans;
+    void start(pid_t pid) {
+        TracerOptions o;
+        o.selection.pids = {static_cast<int32_t>(pid)};
+        o.capture_tls = true;
+        o.logger = *test_logger();
+        if (const char *rec = getenv("BEYLA_TEST_RECORD")) o.record_path = rec; // to replay a failure
+        o.on_span = [this](const beyla_span &s) {
+            SpanSeen x{s.kind, s.method ? s.method : "", s.path ? s.path : "", s.status, {}};
+            for (size_t i = 0; i < s.attr_count; i++)
+                x.attrs[s.attrs[i].key] =
+                    s.attrs[i].str ? std::string(s.attrs[i].str) : std::to_string(s.attrs[i].num);
+            spans.push_back(x);
+        };
+        tracer = std::make_unique<Tracer>(std::move(o));
+        tracer->start();
+    }
+    void poll_until(size_t n, int ms = 10000) {
+        for (int waited = 0; spans.size() < n && waited < ms; waited += 100) tracer->poll(100);
+        tracer->stop();
+    }
+    std::vector<const SpanSeen *> of_kind(int kind) const {
+        std::vector<const SpanSeen *> v;
+        for (const auto &s : spans)
+            if (s.kind == kind) v.push_back(&s);
+        return v;
+    }
+};
+
 } // namespace
 
 TEST_CASE("Go net/http HTTP/2 over TLS: header fields of a connection joined late, and of a fresh one",
@@ -448,5 +493,78 @@ TEST_CASE("Go grpc: header fields of a connection joined late, and of a fresh on
     CHECK(req_out.back()->stream == 1);
     CHECK(client_socks.size() == 2);
     CHECK(src.counters().read_fault == 0);
+    sh("rm -rf " + dir);
+}
+
+TEST_CASE("Tracer: Go net/http HTTP/2 spans of a connection joined late carry method, path, status",
+          "[kernel][go][http2][tracer]") {
+    KTEST_REQUIRE_BPF();
+    if (!have_tools()) {
+        WARN("skipped: needs the Go toolchain (go) and openssl");
+        return;
+    }
+    std::string dir = "/tmp/beyla-kgoh2t-" + std::to_string(getpid());
+    REQUIRE(sh("mkdir -p " + dir +
+               " && openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 "
+               "-keyout " +
+               dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1") == 0);
+    go_build(dir, "h2", kH2Program);
+    TracedRun t;
+    pid_t child = 0;
+    auto lines = run_joined_late(
+        {dir + "/h2", dir + "/cert.pem", dir + "/key.pem", std::to_string(kRounds)},
+        [&](pid_t pid) { t.start(pid); }, &child);
+    REQUIRE(lines.size() == 3 * kRounds + 1);
+    t.poll_until(2 * lines.size());
+    auto servers = t.of_kind(BEYLA_SPAN_SERVER), clients = t.of_kind(BEYLA_SPAN_CLIENT);
+    REQUIRE(servers.size() == lines.size());
+    REQUIRE(clients.size() == lines.size());
+    for (size_t i = 0; i < lines.size(); i++) {
+        auto w = words(lines[i]);
+        INFO("request " << i << ": " << lines[i]);
+        for (const SpanSeen *s : {servers[i], clients[i]}) {
+            CHECK(s->method == w[0]);
+            CHECK(s->path == w[1]);
+            CHECK(std::to_string(s->status) == w[2]);
+            CHECK(s->attr("network.protocol.version") == "2");
+            CHECK(s->attr("url.scheme") == "https");
+            CHECK(s->attrs.count("beyla.http2.missing") == 0);
+        }
+    }
+    CHECK(t.tracer->stats().malformed == 0);
+    sh("rm -rf " + dir);
+}
+
+TEST_CASE("Tracer: Go grpc spans of a connection joined late carry rpc.service, rpc.method, status",
+          "[kernel][go][http2][grpc][tracer]") {
+    KTEST_REQUIRE_BPF();
+    if (!have_tools() || !fs::exists("/usr/share/gocode/src/google.golang.org/grpc/health")) {
+        WARN("skipped: needs the Go toolchain and golang-google-grpc-dev");
+        return;
+    }
+    std::string dir = "/tmp/beyla-kgogrpct-" + std::to_string(getpid());
+    REQUIRE(sh("mkdir -p " + dir) == 0);
+    go_build(dir, "grpcapp", kGrpcProgram);
+    TracedRun t;
+    pid_t child = 0;
+    auto lines = run_joined_late(
+        {dir + "/grpcapp", std::to_string(kRounds)}, [&](pid_t pid) { t.start(pid); }, &child);
+    REQUIRE(lines.size() == 2 * kRounds + 1);
+    t.poll_until(2 * lines.size());
+    auto servers = t.of_kind(BEYLA_SPAN_SERVER), clients = t.of_kind(BEYLA_SPAN_CLIENT);
+    REQUIRE(servers.size() == lines.size());
+    REQUIRE(clients.size() == lines.size());
+    for (size_t i = 0; i < lines.size(); i++) {
+        auto w = words(lines[i]);
+        INFO("call " << i << ": " << lines[i]);
+        for (const SpanSeen *s : {servers[i], clients[i]}) {
+            CHECK(s->attr("rpc.system") == "grpc");
+            CHECK(s->attr("rpc.service") == "grpc.health.v1.Health");
+            CHECK(s->attr("rpc.method") == "Check");
+            CHECK(s->attr("rpc.grpc.status_code") == w[2]);
+            CHECK(s->attrs.count("beyla.http2.missing") == 0);
+        }
+    }
+    CHECK(t.tracer->stats().malformed == 0);
     sh("rm -rf " + dir);
 }
