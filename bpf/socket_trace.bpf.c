@@ -579,6 +579,8 @@ static __always_inline int emit_tls_plaintext(void *ctx, __u64 id, __s32 fd, __u
 
 /* Go crypto/tls probes. */
 #include "go_tls.bpf.h"
+/* Go HTTP/2 header fields. */
+#include "go_http2.bpf.h"
 
 /* ---------------------------------------------------------------- data */
 

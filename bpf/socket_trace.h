@@ -31,6 +31,9 @@ enum beyla_event_type {
 	/* A traced process mapped a file executable (header only; fd = the mapped file):
 	 * consumed by the BPF source, which looks for TLS libraries loaded later. */
 	BEYLA_EV_LIB_MAP = 7,
+	/* One HTTP/2 header field as a Go program's own HTTP/2 code encoded or decoded it
+	 * (bpf/go_http2.bpf.h): struct beyla_h2_header_event. */
+	BEYLA_EV_HTTP2_HEADER = 8,
 };
 
 enum beyla_direction {
@@ -166,6 +169,41 @@ struct beyla_exe_dfa {
 	__u8 next[BEYLA_EXE_DFA_STATES * 256];
 	__u8 accept[BEYLA_EXE_DFA_STATES]; /* 1: a glob matched the bytes so far */
 };
+
+/* Bytes of a header field's name and value carried by a BEYLA_EV_HTTP2_HEADER event; longer
+ * ones are cut (their true length is still given). Powers of two: the BPF side masks. */
+#define BEYLA_H2_NAME_MAX 64
+#define BEYLA_H2_VALUE_MAX 256
+
+/*
+ * A header field of one HTTP/2 stream, taken from the process's own HTTP/2 library where it
+ * encodes (direction EGRESS) or has decoded (INGRESS) a header block: whatever HPACK's
+ * dynamic table held, which the wire bytes of a connection joined late cannot tell. hdr.fd
+ * and sock_id are the connection's socket (ts_enter = ts_exit: when the probe ran). A block
+ * comes as one event per field, in order; the last one has BEYLA_H2_F_END. An event without
+ * BEYLA_H2_F_FIELD only ends its block (name/value empty).
+ */
+struct beyla_h2_header_event {
+	struct beyla_event_header hdr;
+	__u32 stream_id;
+	__u32 name_len;       /* true lengths (> the captured bytes when cut) */
+	__u32 value_len;
+	__u16 value_captured; /* bytes of value[] that are set */
+	__u8 name_captured;
+	__u8 direction;       /* enum beyla_direction */
+	__u8 role;            /* enum beyla_role: the side the probed code runs on */
+	__u8 flags;           /* BEYLA_H2_F_* */
+	__u8 _pad[6];
+	char name[BEYLA_H2_NAME_MAX];
+	char value[BEYLA_H2_VALUE_MAX];
+};
+
+#define BEYLA_H2_F_FIELD 0x1      /* name/value hold a field */
+#define BEYLA_H2_F_END 0x2        /* the last event of its header block */
+/* The block ends its stream (HEADERS with END_STREAM). Always known for decoded blocks; of
+ * encoded ones only grpc's say it (net/http's encoders are not told). */
+#define BEYLA_H2_F_END_STREAM 0x4
+#define BEYLA_H2_F_CUT 0x8        /* the block had more fields than were sent */
 
 /* Value of the traced-process map. */
 struct beyla_proc_info {

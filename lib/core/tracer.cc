@@ -50,6 +50,8 @@ struct ConnState {
     bool tls = false;
     // The socket's bytes are TLS records and no probe gives their plaintext: skipped.
     bool undecoded = false;
+    // Some bytes went to inference or to `proto`: a TLS restart has something to undo.
+    bool fed = false;
     // By direction: the stream position the next event should start at (BEYLA_DATA_F_POS).
     uint64_t next_pos[2] = {0, 0};
     bool pos_known[2] = {false, false};
@@ -115,6 +117,7 @@ Tracer::Tracer(TracerOptions opts)
     proto_cfg_.counters = &counters_;
     for (const protocols::Protocol *p : protocols::registry())
         if (protocols::protocol_enabled(*p, proto_cfg_.enabled)) protocols_.push_back(p);
+    for (const protocols::Protocol *p : opts_.extra_protocols) protocols_.push_back(p);
 }
 
 Tracer::~Tracer() {
@@ -243,6 +246,9 @@ void Tracer::handle(const void *data, size_t size) {
     case BEYLA_EV_PROC_FORK:
         if (size < sizeof(beyla_proc_event)) break;
         return on_proc(*static_cast<const beyla_proc_event *>(data));
+    case BEYLA_EV_HTTP2_HEADER:
+        if (size < sizeof(beyla_h2_header_event)) break;
+        return on_fields(*static_cast<const beyla_h2_header_event *>(data));
     default:
         break;
     }
@@ -313,7 +319,8 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
                 c->undecoded = false;
                 st_.tls_undecoded -= std::min<uint64_t>(st_.tls_undecoded, 1);
             }
-            restart(*c);
+            // A state made for probed header fields alone saw no ciphertext: it stays.
+            if (c->fed || !c->proto) restart(*c);
         }
     } else if (c->tls || c->undecoded) {
         return; // ciphertext outside a probed call (handshake, shutdown), or never decrypted
@@ -332,6 +339,7 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     chunk.total = ev.bytes;
     if (ev.flags & BEYLA_DATA_F_POS) check_pos(*c, ev.direction, ev.pos, ev.bytes, chunk.ts_begin);
     const auto dir = static_cast<Direction>(ev.direction);
+    c->fed = true;
     if (!c->proto) {
         if (!infer(*c, dir, chunk)) return;
     } else {
@@ -351,6 +359,7 @@ void Tracer::restart(ConnState &c) {
     c.held.clear();
     c.infer_bytes = 0;
     c.unknown = false;
+    c.fed = false;
     c.seen_errors = c.seen_unmatched = 0;
     c.pos_known[0] = c.pos_known[1] = false; // plaintext has its own positions
 }
@@ -435,6 +444,60 @@ void Tracer::check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, 
     }
     c.next_pos[dir] = pos + bytes;
     c.pos_known[dir] = true;
+}
+
+void Tracer::on_fields(const beyla_h2_header_event &ev) {
+    if (ev.direction > BEYLA_DIR_EGRESS || ev.name_captured > BEYLA_H2_NAME_MAX ||
+        ev.value_captured > BEYLA_H2_VALUE_MAX || ev.name_captured > ev.name_len ||
+        ev.value_captured > ev.value_len ||
+        (!(ev.flags & BEYLA_H2_F_FIELD) && (ev.name_captured || ev.value_captured))) {
+        st_.malformed++;
+        return;
+    }
+    const beyla_sockaddr no_addr{}; // the socket's data events bring them
+    ConnState *c = conn_for(ev.hdr, no_addr, ev.role);
+    if (!c) return;
+    c->last_seen = ev.hdr.ts_exit;
+    if (c->role == Role::kUnknown && (ev.role == BEYLA_ROLE_SERVER || ev.role == BEYLA_ROLE_CLIENT)) {
+        c->role = static_cast<Role>(ev.role);
+        if (c->proto) c->proto->set_role(c->role);
+    }
+    if (!c->proto) {
+        // The process's own HTTP/2 code says what the connection speaks: no need to wait for
+        // inference, which a connection joined late may never get through.
+        const protocols::Protocol *p = nullptr;
+        for (const protocols::Protocol *q : protocols_)
+            if (q->accepts_fields()) {
+                p = q;
+                break;
+            }
+        if (!p) {
+            counters_.at("fields.unclaimed")++;
+            return;
+        }
+        if (c->unknown) {
+            c->unknown = false;
+            st_.unknown_protocol -= std::min<uint64_t>(st_.unknown_protocol, 1);
+        }
+        c->proto = p->make(c->role, proto_cfg_);
+        for (const auto &h : c->held)
+            c->proto->add(h.dir, protocols::DataChunk{h.ts_begin, h.ts_end, h.bytes, h.total});
+        c->held.clear();
+        c->held.shrink_to_fit();
+    }
+    protocols::HeaderField f;
+    const bool has = ev.flags & BEYLA_H2_F_FIELD;
+    if (has) {
+        f.name = std::string_view(ev.name, ev.name_captured);
+        f.value = std::string_view(ev.value, ev.value_captured);
+        f.cut = ev.name_captured < ev.name_len || ev.value_captured < ev.value_len;
+    }
+    counters_.at("fields.events")++;
+    c->proto->add_fields(static_cast<Direction>(ev.direction), ev.stream_id,
+                         std::span<const protocols::HeaderField>(&f, has ? 1 : 0), ev.flags & BEYLA_H2_F_END,
+                         ev.flags & BEYLA_H2_F_END_STREAM, ev.hdr.ts_exit);
+    if (!exe_names_.count(ev.hdr.tgid)) exe_name(ev.hdr.tgid, nullptr);
+    deliver(*c);
 }
 
 const std::string &Tracer::exe_name(uint32_t tgid, const char *comm) {

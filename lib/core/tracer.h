@@ -46,6 +46,8 @@ struct TracerOptions {
     std::function<void(const beyla_span &)> on_span;
     // For tests: a source to use instead of the kernel or a replay.
     std::function<std::unique_ptr<EventSource>()> source_factory;
+    // For tests: protocols asked after the registry's (not subject to `protocols`).
+    std::vector<const protocols::Protocol *> extra_protocols;
 };
 
 struct TracerStats {
@@ -94,6 +96,8 @@ class Tracer {
     void on_conn_open(const beyla_conn_event &ev);
     void on_conn_close(const beyla_event_header &hdr);
     void on_proc(const beyla_proc_event &ev);
+    // A header field from an in-process probe: to the connection's protocol state.
+    void on_fields(const beyla_h2_header_event &ev);
     // Compares an event's stream position with where the last one ended.
     void check_pos(ConnState &c, uint8_t dir, uint64_t pos, uint64_t bytes, uint64_t ts);
     // Asks the enabled protocols about a connection no protocol claimed yet; true when one

@@ -117,6 +117,9 @@ size_t event_true_size(const void *data, size_t size) {
     case BEYLA_EV_PROC_FORK:
         want = sizeof(beyla_proc_event);
         break;
+    case BEYLA_EV_HTTP2_HEADER:
+        want = sizeof(beyla_h2_header_event);
+        break;
     }
     return std::min(size, want);
 }
@@ -313,7 +316,8 @@ void BpfSource::load(const std::string &tracefs) {
     if (!opts_.tls) {
         // Never used without TLS: not worth preallocating (LRU maps fill at creation, which
         // was a tenth of start()).
-        for (bpf_map *m : {skel_->maps.tls_sessions, skel_->maps.go_tls_calls}) {
+        for (bpf_map *m : {skel_->maps.tls_sessions, skel_->maps.go_tls_calls, skel_->maps.go_h2_encoding,
+                           skel_->maps.go_h2_probes}) {
             err = bpf_map__set_max_entries(m, 1);
             if (err) fail(-err, "sizing the map {} failed: {}", bpf_map__name(m), errno_str(-err));
         }

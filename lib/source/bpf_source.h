@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "socket_trace.h"
 #include "source/event_source.h"
+#include "tls/go_binary.h"
 #include "tls/tls_library.h"
 
 struct socket_trace_bpf;
@@ -125,6 +126,8 @@ class BpfSource final : public EventSource {
     std::vector<tls::LibraryReport> tls_libraries() const override;
     // Go executables whose crypto/tls is probed so far (bpf_source_go.cc).
     std::vector<std::string> go_tls_executables() const;
+    // Go executables whose HTTP/2 header fields are probed so far, with the probe points.
+    std::vector<std::string> go_http2_executables() const;
 
   private:
     struct Program;
@@ -142,6 +145,9 @@ class BpfSource final : public EventSource {
     void go_tls_prepare();
     void attach_go_executable(uint32_t tgid);
     void go_tls_on_event(const void *data, size_t size);
+    // Attaches the HTTP/2 header probes of one executable; false when they failed (logged).
+    bool attach_go_http2(const std::string &exe, const std::string &shown, const tls::GoBinary &bin,
+                         std::vector<bpf_link *> *links);
     bool tls_watch(const void *data, size_t size); // true: the event was the source's own
     void run_tls_rescans();
     void teardown();
@@ -186,6 +192,10 @@ class BpfSource final : public EventSource {
     std::map<std::pair<uint64_t, uint64_t>, int>
         go_files_; // value: index in tls_reports_, -1 when not probed
     std::vector<std::string> go_paths_;
+    std::vector<std::string> go_h2_paths_;
+    // Slots of go_h2_probes handed out (one per entry probe, never reused: bounded by
+    // BEYLA_GO_H2_PROBES).
+    uint32_t go_h2_slots_ = 0;
     std::string go_tls_unavailable_;
     // Processes to look at again for libraries mapped later: once at once, and once more
     // later, since the mapping may come after the event that announced it.

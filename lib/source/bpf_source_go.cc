@@ -24,6 +24,10 @@ namespace {
 constexpr const char *kGoReadEntry = "go_tls_read_enter";
 constexpr const char *kGoWriteEntry = "go_tls_write_enter";
 constexpr const char *kGoReturn = "go_tls_ret";
+constexpr const char *kH2Decoded = "go_h2_decoded";
+constexpr const char *kH2EncodeEnter = "go_h2_encode_enter";
+constexpr const char *kH2WriteField = "go_h2_write_field";
+constexpr const char *kH2EncodeRet = "go_h2_encode_ret";
 
 } // namespace
 
@@ -31,8 +35,12 @@ void BpfSource::go_tls_prepare() {
     if (!opts_.tls) return;
     bpf_program *progs[] = {bpf_object__find_program_by_name(skel_->obj, kGoReadEntry),
                             bpf_object__find_program_by_name(skel_->obj, kGoWriteEntry),
-                            bpf_object__find_program_by_name(skel_->obj, kGoReturn)};
-    if (!progs[0] || !progs[1] || !progs[2]) {
+                            bpf_object__find_program_by_name(skel_->obj, kGoReturn),
+                            bpf_object__find_program_by_name(skel_->obj, kH2Decoded),
+                            bpf_object__find_program_by_name(skel_->obj, kH2EncodeEnter),
+                            bpf_object__find_program_by_name(skel_->obj, kH2WriteField),
+                            bpf_object__find_program_by_name(skel_->obj, kH2EncodeRet)};
+    if (std::find(std::begin(progs), std::end(progs), nullptr) != std::end(progs)) {
         go_tls_unavailable_ = "the Go crypto/tls probes exist for x86-64 only";
         return;
     }
@@ -75,8 +83,14 @@ void BpfSource::attach_go_executable(uint32_t tgid) {
         log().debug("TLS: {} (process {})", bin.reason, tgid);
         return;
     }
+    std::vector<bpf_link *> links;
+    bool h2 = bin.http2.usable() && attach_go_http2(exe, shown, bin, &links);
+    if (!bin.http2.reason.empty()) log().info("HTTP/2: {} (process {})", bin.http2.reason, tgid);
     if (bin.status == tls::GoStatus::NoTls) {
         log().info("TLS: {} (process {})", bin.reason, tgid);
+        std::lock_guard lk(tls_mu_);
+        tls_links_.insert(tls_links_.end(), links.begin(), links.end());
+        if (h2) go_h2_paths_.push_back(shown);
         return;
     }
     if (bin.status != tls::GoStatus::Ok) {
@@ -86,7 +100,7 @@ void BpfSource::attach_go_executable(uint32_t tgid) {
     }
 
     bpf_program *ret_prog = bpf_object__find_program_by_name(skel_->obj, kGoReturn);
-    std::vector<bpf_link *> links;
+    const size_t h2_links = links.size();
     int err = 0;
     std::string where;
     auto attach_at = [&](bpf_program *prog, uint64_t offset, uint64_t cookie, const char *what) {
@@ -110,12 +124,17 @@ void BpfSource::attach_go_executable(uint32_t tgid) {
         returns += fn->ret_offsets.size();
     }
     if (err) {
-        for (bpf_link *l : links) bpf_link__destroy(l);
+        for (size_t i = h2_links; i < links.size(); i++) bpf_link__destroy(links[i]);
+        links.resize(h2_links);
         log().warn("TLS: probing Go {} failed: {}: {}", shown, where, errno_str(err));
+        std::lock_guard lk(tls_mu_);
+        tls_links_.insert(tls_links_.end(), links.begin(), links.end());
+        if (h2) go_h2_paths_.push_back(shown);
         return;
     }
     {
         std::lock_guard lk(tls_mu_);
+        if (h2) go_h2_paths_.push_back(shown);
         tls_links_.insert(tls_links_.end(), links.begin(), links.end());
         go_paths_.push_back(shown);
         go_files_[key] = static_cast<int>(tls_reports_.size());
@@ -138,6 +157,67 @@ void BpfSource::go_tls_on_event(const void *data, size_t size) {
         // Never through libbpf's C frames; the event itself is still delivered.
         log().warn("TLS: looking at the executable of process {} failed: {}", h.tgid, e.what());
     }
+}
+
+bool BpfSource::attach_go_http2(const std::string &exe, const std::string &shown, const tls::GoBinary &bin,
+                                std::vector<bpf_link *> *links) {
+    bpf_program *decoded = bpf_object__find_program_by_name(skel_->obj, kH2Decoded);
+    bpf_program *enter = bpf_object__find_program_by_name(skel_->obj, kH2EncodeEnter);
+    bpf_program *field = bpf_object__find_program_by_name(skel_->obj, kH2WriteField);
+    bpf_program *ret = bpf_object__find_program_by_name(skel_->obj, kH2EncodeRet);
+    const size_t first = links->size();
+    uint32_t slot;
+    {
+        std::lock_guard lk(tls_mu_);
+        if (go_h2_slots_ + bin.http2.points.size() > BEYLA_GO_H2_PROBES) {
+            log().warn("HTTP/2: {} not probed: the {} probe slots are used up", shown, BEYLA_GO_H2_PROBES);
+            return false;
+        }
+        slot = go_h2_slots_;
+        go_h2_slots_ += static_cast<uint32_t>(bin.http2.points.size());
+    }
+    int err = 0;
+    std::string where;
+    auto attach_at = [&](bpf_program *prog, uint64_t offset, uint64_t cookie, const std::string &what) {
+        if (err) return;
+        LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = cookie, .retprobe = false);
+        bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, exe.c_str(), offset, &o);
+        if (!l) {
+            err = errno;
+            where = fmt::format("{} at file offset {:#x}", what, offset);
+            return;
+        }
+        links->push_back(l);
+    };
+    int map_fd = bpf_map__fd(skel_->maps.go_h2_probes);
+    for (const auto &p : bin.http2.points) {
+        // The slot first: a probe that fires before it is set finds kind 0 and does nothing.
+        if (bpf_map_update_elem(map_fd, &slot, &p.conf, BPF_ANY) != 0) {
+            err = errno;
+            where = "the probe map";
+            break;
+        }
+        const bool decodes = p.conf.kind == BEYLA_GO_H2_DECODED;
+        attach_at(decodes ? decoded : enter, p.fn.offset, slot, p.symbol);
+        for (uint64_t off : p.fn.ret_offsets) attach_at(ret, off, 0, p.symbol);
+        slot++;
+    }
+    for (uint64_t off : bin.http2.write_fields) attach_at(field, off, 0, "hpack.(*Encoder).WriteField");
+    if (err) {
+        for (size_t i = first; i < links->size(); i++) bpf_link__destroy((*links)[i]);
+        links->resize(first);
+        log().warn("HTTP/2: probing Go {} failed: {}: {}", shown, where, errno_str(err));
+        return false;
+    }
+    std::string names;
+    for (const auto &p : bin.http2.points) names += (names.empty() ? "" : ", ") + p.symbol;
+    log().info("HTTP/2: Go {} header fields probed: {}", shown, names);
+    return true;
+}
+
+std::vector<std::string> BpfSource::go_http2_executables() const {
+    std::lock_guard lk(tls_mu_);
+    return go_h2_paths_;
 }
 
 std::vector<std::string> BpfSource::go_tls_executables() const {

@@ -16,4 +16,7 @@ static_assert(sizeof(beyla_data_event) == 120);
 static_assert(offsetof(beyla_data_event, payload) == sizeof(beyla_data_event));
 static_assert(sizeof(beyla_conn_event) == 104);
 static_assert(sizeof(beyla_proc_event) == 320);
+static_assert(offsetof(beyla_h2_header_event, stream_id) == 40);
+static_assert(offsetof(beyla_h2_header_event, name) == 64);
+static_assert(sizeof(beyla_h2_header_event) == 384);
 static_assert((BEYLA_MAX_PAYLOAD & (BEYLA_MAX_PAYLOAD - 1)) == 0, "the BPF side masks with it");

@@ -8,10 +8,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <map>
+
 #include <capstone/capstone.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 #include <fmt/format.h>
 #include <gelf.h>
 #include <libelf.h>
+
+#include "bpf/socket_trace.h"
 
 namespace beyla::tls {
 
@@ -129,6 +135,189 @@ struct Sym {
     bool found = false;
 };
 
+// ---------------------------------------------------------------- HTTP/2 header probes
+
+// A struct member, by the DWARF names Go gives them ("net/http.http2serverConn", "conn";
+// an embedded field is named after its type).
+struct Member {
+    const char *type;
+    const char *name;
+};
+
+enum class Frames { kNone, kNetHttp, kXNet };
+
+// One probe point: the function, what kind of probe, and the member path from its object
+// to the connection's net.Conn.
+struct PointSpec {
+    const char *symbol;
+    uint8_t kind, role, obj;
+    const char *obj_itab[2]; // OBJ_IFACE_RBX: the itab symbol (go.itab.* / go:itab.* since 1.20)
+    Member hops[BEYLA_GO_H2_MAX_HOPS];
+    int nhops;
+    Member conn;
+    Member stream; // ENCODE_MEM
+    Frames frames;
+    Member side; // role UNKNOWN: where the side is
+};
+
+const PointSpec kPoints[] = {
+    {"net/http.(*http2serverConn).processHeaders",
+     BEYLA_GO_H2_DECODED,
+     BEYLA_ROLE_SERVER,
+     BEYLA_GO_H2_OBJ_RAX,
+     {},
+     {},
+     0,
+     {"net/http.http2serverConn", "conn"},
+     {},
+     Frames::kNetHttp,
+     {}},
+    {"net/http.(*http2clientConnReadLoop).processHeaders",
+     BEYLA_GO_H2_DECODED,
+     BEYLA_ROLE_CLIENT,
+     BEYLA_GO_H2_OBJ_RAX,
+     {},
+     {{"net/http.http2clientConnReadLoop", "cc"}},
+     1,
+     {"net/http.http2ClientConn", "tconn"},
+     {},
+     Frames::kNetHttp,
+     {}},
+    {"net/http.(*http2writeResHeaders).writeFrame",
+     BEYLA_GO_H2_ENCODE_MEM,
+     BEYLA_ROLE_SERVER,
+     BEYLA_GO_H2_OBJ_IFACE_RBX,
+     {"go.itab.*net/http.http2serverConn,net/http.http2writeContext",
+      "go:itab.*net/http.http2serverConn,net/http.http2writeContext"},
+     {},
+     0,
+     {"net/http.http2serverConn", "conn"},
+     {"net/http.http2writeResHeaders", "streamID"},
+     Frames::kNone,
+     {}},
+    {"net/http.(*http2clientStream).encodeAndWriteHeaders",
+     BEYLA_GO_H2_ENCODE_MEM,
+     BEYLA_ROLE_CLIENT,
+     BEYLA_GO_H2_OBJ_RAX,
+     {},
+     {{"net/http.http2clientStream", "cc"}},
+     1,
+     {"net/http.http2ClientConn", "tconn"},
+     {"net/http.http2clientStream", "ID"},
+     Frames::kNone,
+     {}},
+    {"google.golang.org/grpc/internal/transport.(*http2Server).operateHeaders",
+     BEYLA_GO_H2_DECODED,
+     BEYLA_ROLE_SERVER,
+     BEYLA_GO_H2_OBJ_RAX,
+     {},
+     {},
+     0,
+     {"google.golang.org/grpc/internal/transport.http2Server", "conn"},
+     {},
+     Frames::kXNet,
+     {}},
+    {"google.golang.org/grpc/internal/transport.(*http2Client).operateHeaders",
+     BEYLA_GO_H2_DECODED,
+     BEYLA_ROLE_CLIENT,
+     BEYLA_GO_H2_OBJ_RAX,
+     {},
+     {},
+     0,
+     {"google.golang.org/grpc/internal/transport.http2Client", "conn"},
+     {},
+     Frames::kXNet,
+     {}},
+    {"google.golang.org/grpc/internal/transport.(*loopyWriter).writeHeader",
+     BEYLA_GO_H2_ENCODE_REG,
+     BEYLA_ROLE_UNKNOWN,
+     BEYLA_GO_H2_OBJ_RAX,
+     {},
+     {{"google.golang.org/grpc/internal/transport.loopyWriter", "framer"},
+      {"google.golang.org/grpc/internal/transport.framer", "writer"}},
+     2,
+     {"google.golang.org/grpc/internal/transport.bufWriter", "conn"},
+     {},
+     Frames::kNone,
+     {"google.golang.org/grpc/internal/transport.loopyWriter", "side"}},
+};
+
+constexpr const char *kWriteFieldSyms[] = {"vendor/golang.org/x/net/http2/hpack.(*Encoder).WriteField",
+                                           "golang.org/x/net/http2/hpack.(*Encoder).WriteField"};
+constexpr const char *kTlsConnItabSyms[] = {"go.itab.*crypto/tls.Conn,net.Conn",
+                                            "go:itab.*crypto/tls.Conn,net.Conn"};
+
+// The (frame type family) members the decoded probes read.
+struct FrameMembers {
+    Member hdr, fields, stream, flags;
+};
+const FrameMembers kNetHttpFrames = {{"net/http.http2MetaHeadersFrame", "http2HeadersFrame"},
+                                     {"net/http.http2MetaHeadersFrame", "Fields"},
+                                     {"net/http.http2FrameHeader", "StreamID"},
+                                     {"net/http.http2FrameHeader", "Flags"}};
+const FrameMembers kXNetFrames = {{"golang.org/x/net/http2.MetaHeadersFrame", "HeadersFrame"},
+                                  {"golang.org/x/net/http2.MetaHeadersFrame", "Fields"},
+                                  {"golang.org/x/net/http2.FrameHeader", "StreamID"},
+                                  {"golang.org/x/net/http2.FrameHeader", "Flags"}};
+// HeadersFrame embeds FrameHeader: its offset is added to StreamID's and Flags'.
+const Member kNetHttpHeader = {"net/http.http2HeadersFrame", "http2FrameHeader"};
+const Member kXNetHeader = {"golang.org/x/net/http2.HeadersFrame", "FrameHeader"};
+const Member kTlsConn = {"crypto/tls.Conn", "conn"};
+
+// Member offsets of the named struct types, from DWARF: each type's members, by name.
+using Layouts = std::map<std::string, std::map<std::string, uint64_t>, std::less<>>;
+
+// Reads the members of the wanted struct types from the top-level DIEs of every unit (Go
+// puts its types there). false: no DWARF.
+bool read_layouts(Elf *e, const std::vector<std::string> &wanted, Layouts *out) {
+    Dwarf *dw = dwarf_begin_elf(e, DWARF_C_READ, nullptr);
+    if (!dw) return false;
+    Dwarf_Off off = 0, next = 0;
+    size_t hsize = 0;
+    while (dwarf_nextcu(dw, off, &next, &hsize, nullptr, nullptr, nullptr) == 0 &&
+           out->size() < wanted.size()) {
+        Dwarf_Die cu, die;
+        if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &die) == 0) {
+            do {
+                if (dwarf_tag(&die) != DW_TAG_structure_type) continue;
+                const char *name = dwarf_diename(&die);
+                if (!name || std::find(wanted.begin(), wanted.end(), name) == wanted.end() ||
+                    out->count(name))
+                    continue;
+                auto &members = (*out)[name];
+                Dwarf_Die m;
+                if (dwarf_child(&die, &m) != 0) continue;
+                do {
+                    Dwarf_Attribute a;
+                    Dwarf_Word at = 0;
+                    const char *mn = dwarf_diename(&m);
+                    if (dwarf_tag(&m) == DW_TAG_member && mn &&
+                        dwarf_attr(&m, DW_AT_data_member_location, &a) && dwarf_formudata(&a, &at) == 0)
+                        members[mn] = at;
+                } while (dwarf_siblingof(&m, &m) == 0);
+            } while (dwarf_siblingof(&die, &die) == 0);
+        }
+        off = next;
+    }
+    dwarf_end(dw);
+    return true;
+}
+
+// The offset of a member; false (with *why set once) when the type or member is missing
+// or the offset does not fit the probe's 16 bits.
+bool member_offset(const Layouts &l, const Member &m, uint16_t *out, std::string *why) {
+    auto t = l.find(m.type);
+    if (t != l.end()) {
+        auto it = t->second.find(m.name);
+        if (it != t->second.end() && it->second < 0xffff) {
+            *out = static_cast<uint16_t>(it->second);
+            return true;
+        }
+    }
+    if (why->empty()) *why = fmt::format("no member {} of {} in DWARF", m.name, m.type);
+    return false;
+}
+
 } // namespace
 
 bool parse_go_version(const std::string &v, int *major, int *minor) {
@@ -170,6 +359,150 @@ std::vector<uint64_t> find_ret_instructions(const uint8_t *code, size_t size, st
     cs_close(&h);
     return rets;
 }
+
+namespace {
+
+// The file offset and RETs of a function symbol; *why set when it cannot be used.
+bool locate_function(const Image &img, const Sym &sym, const char *name, bool rets, GoFunction *fn,
+                     std::string *why) {
+    if (sym.size == 0 || sym.size > kMaxFuncSize) {
+        *why = fmt::format("{} has an implausible size {}", name, sym.size);
+        return false;
+    }
+    fn->vaddr = sym.value;
+    fn->size = sym.size;
+    if (!img.offset_of(fn->vaddr, fn->size, &fn->offset)) {
+        *why = fmt::format("{} at {:#x} is outside the file's segments", name, fn->vaddr);
+        return false;
+    }
+    if (!rets) return true;
+    std::vector<uint8_t> code(fn->size);
+    if (!img.read(fn->offset, code.data(), code.size())) {
+        *why = fmt::format("{} cannot be read", name);
+        return false;
+    }
+    std::string err;
+    fn->ret_offsets = find_ret_instructions(code.data(), code.size(), &err);
+    if (!err.empty() || fn->ret_offsets.empty()) {
+        *why = fmt::format("{}: {}", name, err.empty() ? "no RET instruction" : err);
+        return false;
+    }
+    for (auto &r : fn->ret_offsets) r += fn->offset;
+    return true;
+}
+
+const Sym *first_found(const std::map<std::string, Sym, std::less<>> &syms, const char *const *names,
+                       size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i]) continue;
+        auto it = syms.find(std::string_view(names[i]));
+        if (it != syms.end() && it->second.found) return &it->second;
+    }
+    return nullptr;
+}
+
+void find_http2_points(Elf *e, const Image &img, const std::map<std::string, Sym, std::less<>> &syms,
+                       const Sym &tcp_itab, const std::string &path, GoHttp2 *out) {
+    std::vector<const PointSpec *> present;
+    for (const auto &p : kPoints) {
+        auto it = syms.find(std::string_view(p.symbol));
+        if (it != syms.end() && it->second.found) present.push_back(&p);
+    }
+    if (present.empty()) return; // no HTTP/2 code linked in
+    if (!tcp_itab.found) {
+        out->reason = fmt::format("{}: HTTP/2 code but no *net.TCPConn itab: header fields not probed", path);
+        return;
+    }
+    std::vector<std::string> wanted{kTlsConn.type, kNetHttpHeader.type, kXNetHeader.type};
+    for (const FrameMembers *f : {&kNetHttpFrames, &kXNetFrames})
+        for (const Member *m : {&f->hdr, &f->fields, &f->stream}) wanted.push_back(m->type);
+    for (const PointSpec *p : present) {
+        for (int i = 0; i < p->nhops; i++) wanted.push_back(p->hops[i].type);
+        wanted.push_back(p->conn.type);
+        if (p->stream.type) wanted.push_back(p->stream.type);
+        if (p->side.type) wanted.push_back(p->side.type);
+    }
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    Layouts layouts;
+    if (!read_layouts(e, wanted, &layouts)) {
+        // Offsets of unexported types change between releases: no guessing without DWARF.
+        out->reason = fmt::format("{}: Go binary without DWARF (built with -ldflags=-w?): HTTP/2 header "
+                                  "fields not probed",
+                                  path);
+        return;
+    }
+    const Sym *tls_itab = first_found(syms, kTlsConnItabSyms, 2);
+    std::string why;
+    uint16_t tls_conn_off = 0;
+    if (tls_itab && !member_offset(layouts, kTlsConn, &tls_conn_off, &why)) tls_itab = nullptr;
+    bool encoding = false;
+    for (const PointSpec *p : present) {
+        std::string miss;
+        GoH2Point pt;
+        pt.symbol = p->symbol;
+        beyla_go_h2_probe &c = pt.conf;
+        c.kind = p->kind;
+        c.role = p->role;
+        c.obj = p->obj;
+        c.tcp_conn_itab = tcp_itab.value;
+        c.tls_conn_itab = tls_itab ? tls_itab->value : 0;
+        c.tls_conn_off = tls_conn_off;
+        c.hops = static_cast<uint8_t>(p->nhops);
+        bool ok = true;
+        for (int i = 0; i < p->nhops; i++)
+            ok = ok && member_offset(layouts, p->hops[i], &c.hop_off[i], &miss);
+        ok = ok && member_offset(layouts, p->conn, &c.conn_off, &miss);
+        if (p->stream.type) ok = ok && member_offset(layouts, p->stream, &c.stream_off, &miss);
+        if (p->side.type) ok = ok && member_offset(layouts, p->side, &c.side_off, &miss);
+        if (p->obj == BEYLA_GO_H2_OBJ_IFACE_RBX) {
+            const Sym *i = first_found(syms, p->obj_itab, 2);
+            if (!i && miss.empty()) miss = fmt::format("no {} symbol", p->obj_itab[0]);
+            ok = ok && i;
+            if (i) c.obj_itab = i->value;
+        }
+        if (p->frames != Frames::kNone) {
+            const FrameMembers &f = p->frames == Frames::kNetHttp ? kNetHttpFrames : kXNetFrames;
+            const Member &h = p->frames == Frames::kNetHttp ? kNetHttpHeader : kXNetHeader;
+            uint16_t hdr_in_frame = 0;
+            ok = ok && member_offset(layouts, f.hdr, &c.frame_hdr_off, &miss) &&
+                 member_offset(layouts, f.fields, &c.fields_off, &miss) &&
+                 member_offset(layouts, h, &hdr_in_frame, &miss) &&
+                 member_offset(layouts, f.stream, &c.streamid_off, &miss) &&
+                 member_offset(layouts, f.flags, &c.flags_off, &miss);
+            c.streamid_off += hdr_in_frame;
+            c.flags_off += hdr_in_frame;
+        }
+        const bool encoder = p->kind != BEYLA_GO_H2_DECODED;
+        ok = ok && locate_function(img, syms.find(std::string_view(p->symbol))->second, p->symbol, encoder,
+                                   &pt.fn, &miss);
+        if (!ok) {
+            if (why.empty()) why = fmt::format("{}: {}", p->symbol, miss);
+            continue;
+        }
+        c.func_vaddr = pt.fn.vaddr;
+        encoding = encoding || encoder;
+        out->points.push_back(std::move(pt));
+    }
+    if (encoding) {
+        for (const char *n : kWriteFieldSyms) {
+            auto it = syms.find(std::string_view(n));
+            GoFunction fn;
+            std::string miss;
+            if (it != syms.end() && it->second.found &&
+                locate_function(img, it->second, n, false, &fn, &miss))
+                out->write_fields.push_back(fn.offset);
+        }
+        if (out->write_fields.empty()) {
+            // Without the encoder's probe the encoding points would only end empty blocks.
+            std::erase_if(out->points, [](const GoH2Point &p) { return p.conf.kind != BEYLA_GO_H2_DECODED; });
+            if (why.empty()) why = "no hpack.(*Encoder).WriteField symbol";
+        }
+    }
+    if (!why.empty()) out->reason = fmt::format("{}: HTTP/2 header probes incomplete: {}", path, why);
+}
+
+} // namespace
 
 GoBinary inspect_go_binary(const std::string &open_path, const std::string &display) {
     const std::string &path = display.empty() ? open_path : display;
@@ -223,6 +556,15 @@ GoBinary inspect_go_binary(const std::string &open_path, const std::string &disp
     }
 
     Sym read, write, itab, build_version;
+    // The HTTP/2 probe points' symbols (functions and itabs), by name.
+    std::map<std::string, Sym, std::less<>> h2syms;
+    for (const auto &p : kPoints) {
+        h2syms[p.symbol];
+        for (const char *i : p.obj_itab)
+            if (i) h2syms[i];
+    }
+    for (const char *n : kWriteFieldSyms) h2syms[n];
+    for (const char *n : kTlsConnItabSyms) h2syms[n];
     if (symtab && symtab_sh.sh_entsize) {
         Elf_Data *d = elf_getdata(symtab, nullptr);
         size_t count = d ? d->d_size / symtab_sh.sh_entsize : 0;
@@ -240,6 +582,10 @@ GoBinary inspect_go_binary(const std::string &open_path, const std::string &disp
                 want = &build_version;
             else if (!strcmp(name, kItabSyms[0]) || !strcmp(name, kItabSyms[1]))
                 want = &itab;
+            if (!want) {
+                auto it = h2syms.find(std::string_view(name));
+                if (it != h2syms.end()) want = &it->second;
+            }
             if (want && !want->found) *want = {s.st_value, s.st_size, true};
         }
     }
@@ -275,6 +621,7 @@ GoBinary inspect_go_binary(const std::string &open_path, const std::string &disp
         out.reason = fmt::format("{}: Go binary is stripped, crypto/tls not probed", path);
         return out;
     }
+    find_http2_points(e, img, h2syms, itab, path, &out.http2);
     out.status = GoStatus::NoTls;
     if (!read.found || !write.found) {
         out.reason = fmt::format("{}: Go binary without crypto/tls.(*Conn).Read/Write", path);

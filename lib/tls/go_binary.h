@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "bpf/go_http2.h"
+
 namespace beyla::tls {
 
 struct GoFunction {
@@ -28,6 +30,25 @@ enum class GoStatus {
     Ok,          // read, write, tcp_conn_itab are set
 };
 
+// One entry probe of the HTTP/2 header probes (bpf/go_http2.bpf.h): the function, how the
+// BPF side reads it (offsets from DWARF, link-time itab addresses), and for encoding
+// functions every RET.
+struct GoH2Point {
+    std::string symbol;
+    GoFunction fn;
+    beyla_go_h2_probe conf{};
+};
+
+// What the HTTP/2 header probes attach to in one executable.
+struct GoHttp2 {
+    std::vector<GoH2Point> points;
+    // File offsets of hpack.(*Encoder).WriteField (net/http's vendored copy, x/net's).
+    std::vector<uint64_t> write_fields;
+    // Why some or all of it is not probed (no DWARF, a member not found); empty when all is.
+    std::string reason;
+    bool usable() const { return !points.empty(); }
+};
+
 struct GoBinary {
     GoStatus status = GoStatus::NotGo;
     // Why the binary is not probed, for the log; empty when Ok.
@@ -37,6 +58,9 @@ struct GoBinary {
     GoFunction read, write;
     // Link-time address of go.itab.*net.TCPConn,net.Conn (go:itab.* since Go 1.20).
     uint64_t tcp_conn_itab = 0;
+    // HTTP/2 header probe points (net/http's bundled HTTP/2, grpc's transport): looked for
+    // whenever the version, machine and symbol table allow, with or without crypto/tls.
+    GoHttp2 http2;
 };
 
 // Reads the file at `path`; errors are in the result, not thrown. Reasons name the file

@@ -89,6 +89,9 @@ struct Event {
     const beyla_data_event &data() const { return *reinterpret_cast<const beyla_data_event *>(raw.data()); }
     const beyla_conn_event &conn() const { return *reinterpret_cast<const beyla_conn_event *>(raw.data()); }
     const beyla_proc_event &proc() const { return *reinterpret_cast<const beyla_proc_event *>(raw.data()); }
+    const beyla_h2_header_event &h2() const {
+        return *reinterpret_cast<const beyla_h2_header_event *>(raw.data());
+    }
     std::string payload() const {
         const auto &d = data();
         return std::string(reinterpret_cast<const char *>(raw.data() + sizeof(beyla_data_event)), d.captured);
@@ -155,6 +158,8 @@ class Collector {
             REQUIRE(n == sizeof(beyla_data_event) + e.data().captured);
         } else if (e.type() == BEYLA_EV_CONN_OPEN || e.type() == BEYLA_EV_CONN_CLOSE) {
             REQUIRE(n == sizeof(beyla_conn_event));
+        } else if (e.type() == BEYLA_EV_HTTP2_HEADER) {
+            REQUIRE(n == sizeof(beyla_h2_header_event));
         } else {
             REQUIRE(n == sizeof(beyla_proc_event));
         }

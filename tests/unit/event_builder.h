@@ -2,6 +2,7 @@
 // pipeline without a kernel.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -56,6 +57,35 @@ inline std::vector<uint8_t> conn_event(uint32_t type, uint32_t tgid, int32_t fd,
     ev.hdr.sock_id = sock;
     ev.addr = loopback(8080, 40000);
     ev.role = static_cast<uint8_t>(role);
+    std::vector<uint8_t> buf(sizeof(ev));
+    memcpy(buf.data(), &ev, sizeof(ev));
+    return buf;
+}
+
+// One header field (or, name empty and no FIELD flag, the end of a block) as the Go HTTP/2
+// probes send it.
+inline std::vector<uint8_t> h2_event(uint32_t tgid, int32_t fd, uint64_t sock, int dir, int role,
+                                     uint32_t stream, uint64_t ts, const std::string &name,
+                                     const std::string &value, uint8_t flags) {
+    beyla_h2_header_event ev{};
+    ev.hdr.type = BEYLA_EV_HTTP2_HEADER;
+    ev.hdr.tgid = tgid;
+    ev.hdr.tid = tgid;
+    ev.hdr.fd = fd;
+    ev.hdr.ts_enter = ev.hdr.ts_exit = ts;
+    ev.hdr.sock_id = sock;
+    ev.stream_id = stream;
+    ev.direction = static_cast<uint8_t>(dir);
+    ev.role = static_cast<uint8_t>(role);
+    ev.flags = flags;
+    if (flags & BEYLA_H2_F_FIELD) {
+        ev.name_len = static_cast<uint32_t>(name.size());
+        ev.value_len = static_cast<uint32_t>(value.size());
+        ev.name_captured = static_cast<uint8_t>(std::min<size_t>(name.size(), BEYLA_H2_NAME_MAX));
+        ev.value_captured = static_cast<uint16_t>(std::min<size_t>(value.size(), BEYLA_H2_VALUE_MAX));
+        memcpy(ev.name, name.data(), ev.name_captured);
+        memcpy(ev.value, value.data(), ev.value_captured);
+    }
     std::vector<uint8_t> buf(sizeof(ev));
     memcpy(buf.data(), &ev, sizeof(ev));
     return buf;

@@ -117,6 +117,13 @@ struct Handoff {
     } rest[2];
 };
 
+// A header field decoded by the traced process itself (an in-process probe: Go's HTTP/2
+// code), not parsed from the wire. Views valid only during the add_fields call.
+struct HeaderField {
+    std::string_view name, value;
+    bool cut = false; // longer than the probe copies: value (or name) is a prefix
+};
+
 // Per-connection state of one protocol: takes both directions' bytes, keeps what the
 // protocol needs (bounded), and produces finished exchanges.
 class ProtocolConnection {
@@ -146,6 +153,15 @@ class ProtocolConnection {
     virtual bool parsed_any() const = 0;
     // An in-band switch to another protocol happened; returns it once, then nullptr.
     virtual std::unique_ptr<Handoff> take_handoff() { return nullptr; }
+    // Decoded header fields from an in-process probe: what the process encoded (kEgress) or
+    // decoded (kIngress) on `stream`, whatever the wire's compression state (a connection
+    // joined late cannot decode its own header blocks). A block may come in several calls,
+    // in order; `end` is set on its last one, with `end_stream` when the block ends the
+    // stream. They may come before or after the wire bytes of the same block.
+    virtual void add_fields(Direction dir, uint32_t stream, std::span<const HeaderField> fields, bool end,
+                            bool end_stream, uint64_t ts) {
+        (void)dir, (void)stream, (void)fields, (void)end, (void)end_stream, (void)ts;
+    }
 };
 
 // Which protocols a tracer runs, by registry name. Empty: all of them.
@@ -193,6 +209,9 @@ class Protocol {
     // payload prefix would hide what it must see (HTTP/2: frame headers deep in one
     // write); 0: the prefix is enough. The kernel copies at most BEYLA_MAX_PAYLOAD.
     virtual uint32_t capture_bytes() const { return 0; }
+    // Its connections take add_fields: the core gives a connection no protocol claimed yet
+    // to the first enabled protocol that does when such fields arrive on it.
+    virtual bool accepts_fields() const { return false; }
     // A connection continuing after a switch from another protocol (Handoff::protocol
     // names this one); nullptr when this protocol takes no handoff.
     virtual std::unique_ptr<ProtocolConnection> make_from(const Handoff &h, Role role,

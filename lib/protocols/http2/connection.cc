@@ -410,7 +410,7 @@ void Connection::finish_block(Direction dir, uint64_t ts_end) {
         bump(&ConnectionCounters::blocks_lost, n_blocks_lost_);
         // Its insertions were not seen: later indices cannot be trusted.
         sd.decoder.set_unknown();
-        end_headers(s, dir, sd.block_end_stream, ts_end, true);
+        end_headers(s, dir, sd.block_end_stream, ts_end, true, true);
         return;
     }
     cur_stream_ = s;
@@ -423,7 +423,7 @@ void Connection::finish_block(Direction dir, uint64_t ts_end) {
     const hpack::DecodeResult r = sd.decoder.decode(sd.block, sink);
     cur_stream_ = nullptr;
     if (r == hpack::DecodeResult::kError) bump(&ConnectionCounters::hpack_errors, n_hpack_errors_);
-    end_headers(s, dir, sd.block_end_stream, ts_end, r == hpack::DecodeResult::kError);
+    end_headers(s, dir, sd.block_end_stream, ts_end, r == hpack::DecodeResult::kError, true);
 }
 
 void Connection::settings(Direction dir, const FrameHeader &h, const uint8_t *p) {
@@ -558,10 +558,18 @@ void Connection::field(Stream *s, Direction dir, const hpack::Field &f) {
     }
 }
 
-void Connection::end_headers(Stream *s, Direction dir, bool end_stream, uint64_t ts_end, bool fields_lost) {
+void Connection::end_headers(Stream *s, Direction dir, bool end_stream, uint64_t ts_end, bool fields_lost,
+                             bool wire) {
     if (s) {
         Half &h = s->half[kDir(dir)];
         if (fields_lost) h.fields_unknown = true;
+        if (wire && h.wire_blocks < UINT16_MAX) h.wire_blocks++;
+        if (wire && end_stream && probed_ && h.fields_unknown && h.wire_blocks > h.probed_blocks) {
+            // Its probed copy (ingress: decoded after the bytes were read) is on its way.
+            h.end_pending = true;
+            h.ts_end_pending = ts_end;
+            end_stream = false;
+        }
         if (end_stream) {
             h.ended = true;
             h.ts_end = ts_end;
@@ -580,6 +588,33 @@ void Connection::headers(Direction dir, uint32_t stream_id, std::span<const hpac
     Stream *s = begin_headers(dir, stream_id, ts_begin);
     for (const hpack::Field &f : fields) field(s, dir, f);
     end_headers(s, dir, end_stream, ts_end, false);
+}
+
+void Connection::probed(Direction dir, uint32_t stream_id, std::span<const hpack::Field> fields, bool end,
+                        bool end_stream, uint64_t ts) {
+    if (closed_) return;
+    probed_ = true;
+    Stream *s = begin_headers(dir, stream_id, ts);
+    for (const hpack::Field &f : fields) field(s, dir, f);
+    if (!end) {
+        // Fields are applied as they come: a client's answer may be read and finish the
+        // stream before the request's encoder has returned.
+        if (role_changed_) {
+            role_changed_ = false;
+            check_all();
+        }
+        return;
+    }
+    if (s) {
+        Half &h = s->half[kDir(dir)];
+        if (h.probed_blocks < UINT16_MAX) h.probed_blocks++;
+        if (h.end_pending && h.probed_blocks >= h.wire_blocks) {
+            h.end_pending = false;
+            end_stream = true;
+            ts = h.ts_end_pending;
+        }
+    }
+    end_headers(s, dir, end_stream, ts, false);
 }
 
 void Connection::data(Direction dir, uint32_t stream_id, uint64_t bytes, bool end_stream, uint64_t ts) {

@@ -75,6 +75,13 @@ struct Half {
     int grpc_status = -1;
     int64_t body = 0; // DATA payload bytes, padding excluded
     uint64_t ts_begin = 0, ts_end = 0;
+    // Header blocks of this half from the wire and from an in-process probe (probed()):
+    // the n-th of one is the n-th of the other.
+    uint16_t wire_blocks = 0, probed_blocks = 0;
+    // A wire block with unknown fields ended the stream while its probed copy was still to
+    // come: the end waits for it (or for the connection's end).
+    bool end_pending = false;
+    uint64_t ts_end_pending = 0;
 };
 
 struct Stream {
@@ -121,6 +128,14 @@ class Connection {
                  uint64_t ts_begin, uint64_t ts_end);
     void data(Direction dir, uint32_t stream_id, uint64_t bytes, bool end_stream, uint64_t ts);
     void reset(uint32_t stream_id, uint32_t error_code, uint64_t ts);
+    // Header fields as the process itself encoded (egress) or decoded (ingress) them, from an
+    // in-process probe: they fill what the wire's copy of the same block could not decode (a
+    // dynamic table unknown since a late join). A block may come in several calls; `end` on
+    // its last, with end_stream as the probe knew it (false when it could not tell). From
+    // the first call on, a wire block with unknown fields does not end its stream before
+    // its probed copy ended.
+    void probed(Direction dir, uint32_t stream_id, std::span<const hpack::Field> fields, bool end,
+                bool end_stream, uint64_t ts);
 
     // Hands each finished exchange to fn(const protocols::Exchange &), oldest first.
     template <class F> void drain(F &&fn) {
@@ -185,7 +200,9 @@ class Connection {
     // Block-level stream handling shared by the frame parser and headers().
     Stream *begin_headers(Direction dir, uint32_t sid, uint64_t ts_begin);
     void field(Stream *s, Direction dir, const hpack::Field &f);
-    void end_headers(Stream *s, Direction dir, bool end_stream, uint64_t ts_end, bool fields_lost);
+    // wire: the block came from the connection's bytes (not headers() or probed()).
+    void end_headers(Stream *s, Direction dir, bool end_stream, uint64_t ts_end, bool fields_lost,
+                     bool wire = false);
 
     Stream *find(uint32_t id);
     int index_of(uint32_t id) const;
@@ -214,6 +231,7 @@ class Connection {
     uint32_t goaway_code_ = 0;
     bool closed_ = false;
     bool given_up_ = false;
+    bool probed_ = false; // probed() was called: the process's own fields come too
     ConnectionCounters counters_;
     // Slots in the tracer's named counters (or in own_ without a tracer).
     std::unique_ptr<protocols::NamedCounters> own_;

@@ -31,7 +31,24 @@ class Http2Connection final : public protocols::ProtocolConnection {
     }
     Connection &connection() { return conn_; }
 
+    void add_fields(Direction dir, uint32_t stream, std::span<const protocols::HeaderField> fields, bool end,
+                    bool end_stream, uint64_t ts) override {
+        // A cut value (a long :path) is still its prefix: better than none.
+        hpack::Field fs[kFieldsPerCall];
+        size_t n = 0;
+        for (const auto &f : fields) {
+            if (n == kFieldsPerCall) {
+                conn_.probed(dir, stream, std::span(fs, n), false, false, ts);
+                n = 0;
+            }
+            fs[n++] = {f.name, f.value, true, true};
+        }
+        conn_.probed(dir, stream, std::span(fs, n), end, end_stream, ts);
+    }
+
   private:
+    static constexpr size_t kFieldsPerCall = 16;
+
     static ConnectionLimits limits(const protocols::ProtocolConfig &cfg) {
         ConnectionLimits l;
         l.report_http2 = cfg.enabled.has("http2");
@@ -59,6 +76,7 @@ class Http2Protocol final : public protocols::Protocol {
                                                         const protocols::ProtocolConfig &cfg) const override {
         return std::make_unique<Http2Connection>(role, cfg);
     }
+    bool accepts_fields() const override { return true; }
     std::unique_ptr<protocols::ProtocolConnection>
     make_from(const protocols::Handoff &h, Role role, const protocols::ProtocolConfig &cfg) const override {
         if (h.protocol != name() || h.token != "h2c") return nullptr;
