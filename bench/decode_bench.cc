@@ -1,7 +1,11 @@
-// Decode speed: replays a recording through beyla::Tracer on one thread and reports HTTP/1
-// spans per second of that thread's CPU time. Without --replay it first writes a synthetic
-// recording of keep-alive exchanges shaped like nginx serving a small file (request read,
-// header write, body by sendfile), so the number does not depend on a kernel or a load tool.
+// Decode speed: replays a recording through beyla::Tracer on one thread and reports spans
+// per second of that thread's CPU time. Without --replay it first writes a synthetic
+// recording, so the number does not depend on a kernel or a load tool: with --proto http1
+// (the default) keep-alive exchanges shaped like nginx serving a small file (request read,
+// header write, body by sendfile); with --proto http2 h2c streams (a request HEADERS read,
+// the answer's HEADERS and DATA in one write, HPACK indexing as clients do); with --proto
+// grpc unary calls (request HEADERS and DATA read, answer HEADERS, DATA and trailers
+// written).
 // The recording is loaded into memory before the clock starts and handed out in batches, as
 // a ring buffer drain hands them: file reads are not part of decoding.
 #include <time.h>
@@ -18,6 +22,7 @@
 #include "source/event_source.h"
 #include "source/recording.h"
 #include "tests/unit/event_builder.h"
+#include "tests/unit/http2_frames.h"
 
 namespace beyla {
 namespace {
@@ -146,8 +151,74 @@ void generate(const std::string &path, uint64_t exchanges, unsigned conns) {
     }
 }
 
+// `exchanges` HTTP/2 streams (or gRPC unary calls) spread round-robin over `conns`
+// connections of two workers, streams interleaving across connections.
+void generate_h2(const std::string &path, uint64_t exchanges, unsigned conns, bool grpc) {
+    namespace h2 = beyla::test::h2;
+    Writer out{RecordingWriter(path, mono_to_unix_offset()), {}};
+    const uint32_t workers[2] = {0x7f000001, 0x7f000002};
+    uint64_t ts = 1'000'000'000;
+    std::vector<uint32_t> next_id(conns, 1);
+    for (unsigned c = 0; c < conns; c++) {
+        out.accept(workers[c % 2], 10 + c, 100000 + c, static_cast<uint16_t>(40000 + c), ts += 1000);
+        const std::string pre = h2::preface() + h2::settings({{0x3, 100}, {0x4, 1 << 20}});
+        out.data(workers[c % 2], 10 + c, 100000 + c, static_cast<uint16_t>(40000 + c), BEYLA_DIR_INGRESS,
+                 BEYLA_SYS_READ, ts += 1000, pre, pre.size());
+        const std::string srv = h2::settings({{0x3, 250}}) + h2::settings_ack();
+        out.data(workers[c % 2], 10 + c, 100000 + c, static_cast<uint16_t>(40000 + c), BEYLA_DIR_EGRESS,
+                 BEYLA_SYS_WRITE, ts += 1000, srv, srv.size());
+    }
+    const std::string body(612, 'x');
+    const std::string msg = std::string("\0\0\0\0\x0c", 5) + "\x0a\x0ahelloworld";
+    for (uint64_t i = 0; i < exchanges; i++) {
+        const unsigned c = i % conns;
+        const uint32_t tgid = workers[c % 2];
+        const int32_t fd = 10 + c;
+        const uint64_t sock = 100000 + c;
+        const uint16_t rport = static_cast<uint16_t>(40000 + c);
+        const uint32_t id = next_id[c];
+        next_id[c] += 2;
+        const bool first = id == 1;
+        std::string req, resp;
+        if (!grpc) {
+            // The first request inserts :path, :authority and user-agent; later ones index them.
+            const std::string block = first ? h2::indexed(2) + h2::indexed(6) +
+                                                  h2::literal_inc_idx(4, "/index.html?v=1") +
+                                                  h2::literal_inc_idx(1, "127.0.0.1:8080") +
+                                                  h2::literal_inc_idx(58, "bench/1.0") + h2::indexed(16)
+                                            : h2::indexed(2) + h2::indexed(6) + h2::indexed(64) +
+                                                  h2::indexed(63) + h2::indexed(62) + h2::indexed(16);
+            req = h2::headers(id, block, true);
+            const std::string rblock =
+                first ? h2::indexed(8) + h2::literal_inc_idx(31, "text/html") +
+                            h2::literal_inc_idx(54, "nginx/1.22.1") + h2::literal_idx(28, "612")
+                      : h2::indexed(8) + h2::indexed(63) + h2::indexed(62) + h2::literal_idx(28, "612");
+            resp = h2::headers(id, rblock) + h2::data(id, body, true);
+        } else {
+            const std::string block =
+                first ? h2::indexed(3) + h2::indexed(6) +
+                            h2::literal_inc_idx(4, "/helloworld.Greeter/SayHello") +
+                            h2::literal_inc_idx(1, "127.0.0.1:50051") +
+                            h2::literal_inc_idx(31, "application/grpc") + h2::literal_inc("te", "trailers") +
+                            h2::literal_inc_idx(58, "grpc-go/1.60.0")
+                      : h2::indexed(3) + h2::indexed(6) + h2::indexed(66) + h2::indexed(65) +
+                            h2::indexed(64) + h2::indexed(63) + h2::indexed(62);
+            req = h2::headers(id, block) + h2::data(id, msg, true);
+            const std::string rblock = first ? h2::indexed(8) + h2::literal_inc_idx(31, "application/grpc")
+                                             : h2::indexed(8) + h2::indexed(64);
+            const std::string tblock =
+                first ? h2::literal_inc("grpc-status", "0") + h2::literal_inc("grpc-message", "")
+                      : h2::indexed(63) + h2::indexed(62);
+            resp = h2::headers(id, rblock) + h2::data(id, msg) + h2::headers(id, tblock, true);
+        }
+        out.data(tgid, fd, sock, rport, BEYLA_DIR_INGRESS, BEYLA_SYS_READ, ts += 5000, req, req.size());
+        out.data(tgid, fd, sock, rport, BEYLA_DIR_EGRESS, BEYLA_SYS_WRITE, ts += 20000, resp, resp.size());
+    }
+}
+
 int usage() {
-    fprintf(stderr, "usage: beyla_decode_bench [--exchanges N] [--conns N] [--replay FILE] [--keep FILE]\n");
+    fprintf(stderr, "usage: beyla_decode_bench [--proto http1|http2|grpc] [--exchanges N] [--conns N] "
+                    "[--replay FILE] [--keep FILE]\n");
     return 2;
 }
 
@@ -158,7 +229,7 @@ int main(int argc, char **argv) {
     using namespace beyla;
     uint64_t exchanges = 1'000'000;
     unsigned conns = 64;
-    std::string replay, keep;
+    std::string replay, keep, proto = "http1";
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
         if (i + 1 >= argc) return usage();
@@ -166,15 +237,18 @@ int main(int argc, char **argv) {
         else if (a == "--conns") conns = static_cast<unsigned>(strtoul(argv[++i], nullptr, 10));
         else if (a == "--replay") replay = argv[++i];
         else if (a == "--keep") keep = argv[++i];
+        else if (a == "--proto") proto = argv[++i];
         else return usage();
     }
     if (!conns || !exchanges) return usage();
+    if (proto != "http1" && proto != "http2" && proto != "grpc") return usage();
     std::string path = replay;
     double gen_s = 0;
     if (path.empty()) {
         path = keep.empty() ? "/tmp/beyla-decode-bench-" + std::to_string(getpid()) + ".rec" : keep;
         double t0 = wall_s();
-        generate(path, exchanges, conns);
+        if (proto == "http1") generate(path, exchanges, conns);
+        else generate_h2(path, exchanges, conns, proto == "grpc");
         gen_s = wall_s() - t0;
     }
     const std::vector<uint8_t> data = load(path);
@@ -183,7 +257,7 @@ int main(int argc, char **argv) {
     o.source_factory = [&] { return std::make_unique<MemorySource>(data, 4096); };
     o.on_span = [&](const beyla_span &s) {
         spans++;
-        if (s.status != 200) bad++;
+        if (proto == "grpc" ? s.protocol != BEYLA_PROTO_GRPC : s.status != 200) bad++;
     };
     double cpu0, wall0, cpu1, wall1;
     beyla_stats st{};

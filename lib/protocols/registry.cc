@@ -1,6 +1,7 @@
 #include "protocols/registry.h"
 
 #include "protocols/http1/protocol.h"
+#include "protocols/http2/protocol.h"
 
 namespace beyla::protocols {
 
@@ -9,6 +10,7 @@ namespace {
 // Inference order: the most specific first (the HTTP/2 preface is also an HTTP/1-shaped
 // request line).
 const Protocol *const kProtocols[] = {
+    &http2::protocol(),
     &http1::protocol(),
 };
 

@@ -139,9 +139,74 @@ def event_decoder():
         data_ev(201, 3, 9, 1, ts + 3, RESPS[3]), proc_ev(5, 201, ts + 4)))
 
 
+# HTTP/2: frames and HPACK blocks (RFC 9113, RFC 7541 Appendix C).
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def h2_frame(typ, flags, sid, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([typ, flags]) + struct.pack(">I", sid) + payload
+
+
+def hp_lit(name_index, value):
+    return bytes([name_index]) + bytes([len(value)]) + value
+
+
+def h2_request(method_index, path, extra=b""):
+    return bytes([0x80 | method_index, 0x86]) + hp_lit(4, path) + hp_lit(1, b"localhost") + extra
+
+
+GRPC_CT = bytes([0x40 | 31, 16]) + b"application/grpc"
+RFC7541_BLOCKS = [
+    "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d",
+    "8286 84be 5808 6e6f 2d63 6163 6865",
+    "8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65",
+    "8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",
+    "8286 84be 5886 a8eb 1064 9cbf",
+    "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf",
+    "4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6 2d1b ff6e 919d 29ad 1718 63c7"
+    " 8f0b 97c8 e9ae 82ae 43d3",
+    "4883 640e ffc1 c0bf",
+]
+
+
+def http2_frames():
+    settings = h2_frame(4, 0, 0, struct.pack(">HI", 3, 100))
+    ack = h2_frame(4, 1, 0, b"")
+    get = h2_frame(1, 5, 1, h2_request(2, b"/index.html?x=1"))
+    post = h2_frame(1, 4, 3, h2_request(3, b"/svc.S/M", GRPC_CT)) + h2_frame(0, 1, 3, b"\0\0\0\0\2hi")
+    resp = h2_frame(1, 4, 1, b"\x88") + h2_frame(0, 1, 1, b"hello")
+    grpc_resp = (h2_frame(1, 4, 3, b"\x88" + GRPC_CT) + h2_frame(0, 0, 3, b"\0\0\0\0\2ok") +
+                 h2_frame(1, 5, 3, b"\x00\x0bgrpc-status\x0214"))
+    client = H2_PREFACE + settings + ack + get + post
+    server = settings + ack + resp + grpc_resp
+    # Server role: the client's bytes are ingress (ctl bit 0 = 0), the server's egress.
+    write("http2_frames", "prior_knowledge", bytes([1]) + chunks(client, 200) + chunks(server, 200, 1))
+    write("http2_frames", "small_chunks", bytes([1]) + chunks(client, 5) + chunks(server, 3, 1))
+    write("http2_frames", "client_role", bytes([2]) + chunks(client, 100, 1) + chunks(server, 100, 0))
+    # Joined late, role set afterwards; then a DATA payload in a gap and a loss.
+    write("http2_frames", "late", bytes([0]) + chunks(get + post, 64) + bytes([0xff, 0]) + chunks(resp + grpc_resp, 64, 1))
+    big = h2_frame(0, 1, 1, b"x" * 3000)
+    write("http2_frames", "gap", bytes([1]) + chunks(client, 255) + chunks(h2_frame(1, 4, 1, b"\x88"), 255, 1) +
+          bytes([1 | 2 | (30 << 2), 200]) + big[:200] + bytes([0xfe, 3]) + chunks(resp, 255, 1))
+    write("http2_frames", "reset", bytes([4 | 1]) + chunks(client, 255) +
+          chunks(h2_frame(3, 0, 1, struct.pack(">I", 8)) + h2_frame(7, 0, 0, struct.pack(">II", 1, 0)), 255, 1))
+
+
+def hpack():
+    blocks = [bytes.fromhex(b.replace(" ", "")) for b in RFC7541_BLOCKS]
+    write("hpack", "rfc7541_requests", bytes([3]) + b"".join(struct.pack("<H", len(b)) + b for b in blocks[:6]))
+    write("hpack", "rfc7541_responses", bytes([3]) + b"".join(struct.pack("<H", len(b)) + b for b in blocks[6:]))
+    late = bytes([0xbe, 0xbf]) + bytes([0x40, 1]) + b"a" + bytes([1]) + b"1" + bytes([0x3f, 0xe1, 0x1f])
+    write("hpack", "late", bytes([4 | 3]) + struct.pack("<H", len(late)) + late)
+    upd = bytes([0x20, 0x3f, 0xe1, 0x1f]) + bytes([0x40, 1]) + b"k" + bytes([100]) + b"v" * 100
+    write("hpack", "updates", bytes([8 | 1]) + struct.pack("<H", len(upd)) + upd)
+
+
 if __name__ == "__main__":
     http1_parse()
     http1_stitcher()
     data_stream()
     caps_parsers()
     event_decoder()
+    http2_frames()
+    hpack()

@@ -13,6 +13,7 @@
 #include "core/tracer.h"
 #include "event_builder.h"
 #include "protocols/common/data_stream.h"
+#include "protocols/http2/connection.h"
 #include "source/event_source.h"
 
 using namespace beyla;
@@ -364,4 +365,14 @@ TEST_CASE("tracer: events without positions (old recordings) are not gap-checked
     r.drain();
     CHECK(r.spans.size() == 2);
     CHECK(r.tracer->stats().gaps == 0);
+}
+
+TEST_CASE("http2: a padded DATA frame of length 0 reads no pad length (fuzz regression)", "[hardening][http2]") {
+    // Flags PADDED with no payload byte to hold the pad length, at the end of the capture.
+    const uint8_t frame[] = {0, 0, 0, 0x0, 0x8, 0, 0, 0, 1};
+    http2::Connection c(protocols::Role::kUnknown);
+    c.add(protocols::Direction::kIngress, {1, 2, frame, sizeof(frame)});
+    c.close(3);
+    CHECK(c.counters().frames == 1);
+    CHECK(c.open_streams() == 0);
 }
