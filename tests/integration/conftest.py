@@ -186,6 +186,14 @@ def client_requests(out):
     return expected
 
 
+def mismatch(got, want, spans=()):
+    """What an assertion of got == want (Counters of keys) prints: the keys missing and extra,
+    and the spans that carry an extra key."""
+    extra = got - want
+    return {"missing": dict(want - got), "extra": dict(extra),
+            "extra spans": [s for s in spans if key(s) in extra or rpc_key(s) in extra][:10]}
+
+
 def rpc_key(s):
     return (s.get("rpc.service"), s.get("rpc.method"), s.get("rpc.grpc.status_code"))
 
