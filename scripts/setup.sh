@@ -14,6 +14,9 @@ packages=(
   # tests: real servers and clients
   python3-pytest curl wrk hey nginx-light nodejs golang-go util-linux procps iproute2 libcap2-bin openssl
   gnutls-bin libssl-dev
+  # HTTP/2 and gRPC tests: nghttpd, nghttp and h2load; Go's x/net/http2 (h2c) and gRPC as
+  # GOPATH sources under /usr/share/gocode; Python's grpcio
+  nghttp2-server nghttp2-client golang-golang-x-net-dev golang-google-grpc-dev python3-grpcio
 )
 missing=()
 for p in "${packages[@]}"; do

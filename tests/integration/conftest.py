@@ -177,19 +177,57 @@ def keys(spans):
 
 
 def client_requests(out):
-    """The "METHOD PATH STATUS" lines a test client printed, as a multiset of span keys."""
+    """The "METHOD PATH STATUS" lines a test client printed (fields after these ignored), as a
+    multiset of span keys."""
     expected = Counter()
     for line in out.splitlines():
-        m, p, st = line.split()
+        m, p, st = line.split()[:3]
         expected[(m, p, int(st))] += 1
     return expected
 
 
+def mismatch(got, want, spans=()):
+    """What an assertion of got == want (Counters of keys) prints: the keys missing and extra,
+    and the spans that carry an extra key."""
+    extra = got - want
+    return {"missing": dict(want - got), "extra": dict(extra),
+            "extra spans": [s for s in spans if key(s) in extra or rpc_key(s) in extra][:10]}
+
+
+def rpc_key(s):
+    return (s.get("rpc.service"), s.get("rpc.method"), s.get("rpc.grpc.status_code"))
+
+
+def rpc_keys(spans):
+    return Counter(rpc_key(s) for s in spans)
+
+
+def rpc_calls(out):
+    """The "SERVICE METHOD CODE" lines a gRPC test app printed, as a multiset of rpc_key()s."""
+    expected = Counter()
+    for line in out.splitlines():
+        if line.strip() and line != "ready":
+            service, method, code = line.split()
+            expected[(service, method, int(code))] += 1
+    return expected
+
+
+def need(tool, package):
+    """Skips the test when `tool` is not on PATH, naming the Debian package that has it."""
+    if not shutil.which(tool):
+        pytest.skip("%s is not installed (Debian package %s)" % (tool, package))
+
+
+GOCODE = "/usr/share/gocode"  # Debian's golang-*-dev sources: golang.org/x/net, google.golang.org/grpc
+
+
 def go_build(src, tmpdir, flags=()):
-    """Builds a Go program from tests/integration/apps with the standard library only."""
+    """Builds a Go program from tests/integration/apps, GOPATH-style: the standard library and
+    the sources Debian's golang-*-dev packages put under /usr/share/gocode (no module proxy)."""
     out = os.path.join(tmpdir, os.path.splitext(os.path.basename(src))[0])
     env = dict(os.environ, GO111MODULE="off", GOFLAGS="",
-               GOCACHE=os.path.join(BUILD or tmpdir, "gocache"), GOPATH=os.path.join(BUILD or tmpdir, "gopath"))
+               GOCACHE=os.path.join(BUILD or tmpdir, "gocache"),
+               GOPATH=os.path.join(BUILD or tmpdir, "gopath") + ":" + GOCODE)
     subprocess.run(["go", "build"] + list(flags) + ["-o", out, os.path.join(HERE, "apps", src)], check=True,
                    env=env, timeout=600)
     return out

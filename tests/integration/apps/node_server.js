@@ -1,8 +1,11 @@
-// A node server for the integration tests: node node_server.js PORT [CERT KEY]
-// With a certificate and key it serves https, else http.
+// A node server for the integration tests: node node_server.js PORT [CERT KEY] [--h2]
+// With a certificate and key it serves https, else http; --h2: HTTP/2 (the http2 module,
+// its compatibility API: the same handler), h2c without a certificate.
 const fs = require('fs');
-const port = Number(process.argv[2]);
-const tls = process.argv.length > 4;
+const args = process.argv.slice(2).filter((a) => a !== '--h2');
+const h2 = process.argv.includes('--h2');
+const port = Number(args[0]);
+const tls = args.length > 2;
 // 1..23 bytes: 64 of them and their framing stay under the default 4 KiB payload prefix.
 const writesChunk = (i) => String.fromCharCode(97 + (i % 26)).repeat(1 + ((i * 7) % 23));
 const handler = (req, res) => {
@@ -30,8 +33,12 @@ const handler = (req, res) => {
     }
   });
 };
-const server = tls
-  ? require('https').createServer({ cert: fs.readFileSync(process.argv[3]), key: fs.readFileSync(process.argv[4]) },
-    handler)
-  : require('http').createServer(handler);
+const creds = () => ({ cert: fs.readFileSync(args[1]), key: fs.readFileSync(args[2]) });
+let server;
+if (h2) {
+  const http2 = require('http2');
+  server = tls ? http2.createSecureServer(creds(), handler) : http2.createServer(handler);
+} else {
+  server = tls ? require('https').createServer(creds(), handler) : require('http').createServer(handler);
+}
 server.listen(port, '127.0.0.1');
