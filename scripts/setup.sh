@@ -13,6 +13,7 @@ packages=(
   # tests: real servers and clients
   python3-pytest curl wrk hey nginx-light nodejs golang-go util-linux procps iproute2 libcap2-bin openssl
   gnutls-bin libssl-dev
+  prometheus  # promtool and a server for the metrics integration test
 )
 missing=()
 for p in "${packages[@]}"; do
