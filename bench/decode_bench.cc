@@ -218,7 +218,7 @@ void generate_h2(const std::string &path, uint64_t exchanges, unsigned conns, bo
 
 int usage() {
     fprintf(stderr, "usage: beyla_decode_bench [--proto http1|http2|grpc] [--exchanges N] [--conns N] "
-                    "[--replay FILE] [--keep FILE]\n");
+                    "[--replay FILE] [--keep FILE] [--metrics]\n");
     return 2;
 }
 
@@ -230,8 +230,13 @@ int main(int argc, char **argv) {
     uint64_t exchanges = 1'000'000;
     unsigned conns = 64;
     std::string replay, keep, proto = "http1";
+    bool with_metrics = false; // RED metrics aggregated from the spans too (Tracer::emit)
     for (int i = 1; i < argc; i++) {
         std::string a = argv[i];
+        if (a == "--metrics") {
+            with_metrics = true;
+            continue;
+        }
         if (i + 1 >= argc) return usage();
         if (a == "--exchanges") exchanges = strtoull(argv[++i], nullptr, 10);
         else if (a == "--conns") conns = static_cast<unsigned>(strtoul(argv[++i], nullptr, 10));
@@ -255,6 +260,7 @@ int main(int argc, char **argv) {
     uint64_t spans = 0, bad = 0;
     TracerOptions o;
     o.source_factory = [&] { return std::make_unique<MemorySource>(data, 4096); };
+    o.metrics = with_metrics;
     o.on_span = [&](const beyla_span &s) {
         spans++;
         if (proto == "grpc" ? s.protocol != BEYLA_PROTO_GRPC : s.status != 200) bad++;
@@ -282,10 +288,10 @@ int main(int argc, char **argv) {
     // One line of JSON for bench/run.py, then a human line.
     printf("{\"spans\": %llu, \"events\": %llu, \"cpu_s\": %.6f, \"wall_s\": %.6f, \"spans_per_cpu_s\": %.0f, "
            "\"events_per_cpu_s\": %.0f, \"ns_per_span\": %.1f, \"parse_errors\": %llu, \"unmatched\": %llu, "
-           "\"not_200\": %llu, \"generate_s\": %.3f}\n",
+           "\"not_200\": %llu, \"generate_s\": %.3f, \"metrics\": %s}\n",
            (unsigned long long)spans, (unsigned long long)st.events, cpu, wall1 - wall0, spans / cpu,
            st.events / cpu, cpu * 1e9 / (spans ? spans : 1), (unsigned long long)st.parse_errors,
-           (unsigned long long)st.unmatched, (unsigned long long)bad, gen_s);
+           (unsigned long long)st.unmatched, (unsigned long long)bad, gen_s, with_metrics ? "true" : "false");
     fprintf(stderr, "decode: %llu spans in %.3f s CPU: %.2f M spans/s per core\n", (unsigned long long)spans, cpu,
             spans / cpu / 1e6);
     return spans == 0 || bad ? 1 : 0;

@@ -17,6 +17,7 @@ packages=(
   # HTTP/2 and gRPC tests: nghttpd, nghttp and h2load; Go's x/net/http2 (h2c) and gRPC as
   # GOPATH sources under /usr/share/gocode; Python's grpcio
   nghttp2-server nghttp2-client golang-golang-x-net-dev golang-google-grpc-dev python3-grpcio
+  prometheus  # promtool and a server for the metrics integration test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -25,6 +25,14 @@ py::dict span_dict(const beyla_span *s) {
     py::dict d;
     d["kind"] = kind_name(s->kind);
     d["protocol"] = beyla_protocol_name(s->protocol);
+    static constexpr char kHex[] = "0123456789abcdef";
+    auto hex = [](const uint8_t *b, size_t n) {
+        std::string out;
+        for (size_t i = 0; i < n; i++) out += {kHex[b[i] >> 4], kHex[b[i] & 15]};
+        return out;
+    };
+    d["trace_id"] = hex(s->trace_id, sizeof(s->trace_id));
+    d["span_id"] = hex(s->span_id, sizeof(s->span_id));
     d["start_time_unix_nano"] = s->start_time_unix_nano;
     d["end_time_unix_nano"] = s->end_time_unix_nano;
     d["duration_ns"] = s->end_time_unix_nano >= s->start_time_unix_nano ? s->end_time_unix_nano - s->start_time_unix_nano : 0;

@@ -216,9 +216,13 @@ struct beyla_span {
 	int32_t status;
 	size_t attr_count;
 	const struct beyla_attr *attrs;
+	/* W3C trace context sizes, random per span (JSON: lowercase hex). Since 0.3: a span
+	 * from an older caller (smaller sz) has none. */
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
 	size_t : 0;
 };
-#define beyla_span__last_field attrs
+#define beyla_span__last_field span_id
 
 /* Span data is valid only during the callback; beyla_span_copy() keeps one. */
 typedef void (*beyla_span_fn)(const struct beyla_span *span, void *ctx);

@@ -88,6 +88,8 @@ const beyla_span &SpanBuilder::build(const SpanInput &in) {
     span_.status = ex.status;
     span_.attr_count = attrs_.size();
     span_.attrs = attrs_.data();
+    ids_.fill_id(span_.trace_id, sizeof(span_.trace_id));
+    ids_.fill_id(span_.span_id, sizeof(span_.span_id));
     return span_;
 }
 

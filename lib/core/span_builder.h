@@ -10,6 +10,7 @@
 
 #include "beyla/beyla.h"
 #include "bpf/socket_trace.h"
+#include "common/prng.h"
 #include "protocols/common/protocol.h"
 
 namespace beyla {
@@ -54,6 +55,7 @@ class SpanBuilder {
     AddrSlot server_addr_, client_addr_;
     std::vector<beyla_attr> attrs_;
     beyla_span span_{};
+    Prng ids_; // trace and span ids, per builder (per tracer)
 };
 
 // "1.2.3.4" for v4-mapped addresses, else the IPv6 text form.

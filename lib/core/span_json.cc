@@ -1,6 +1,7 @@
 #include "core/span_json.h"
 
 #include <charconv>
+#include <cstddef>
 
 #include "common/json.h"
 
@@ -43,6 +44,14 @@ void append_escaped(std::string &out, std::string_view s) {
     }
 }
 
+void append_hex(std::string &out, const uint8_t *b, size_t n) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out.push_back(kDigits[b[i] >> 4]);
+        out.push_back(kDigits[b[i] & 15]);
+    }
+}
+
 template <typename T> void append_number(std::string &out, T v) {
     char tmp[24];
     auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
@@ -58,6 +67,13 @@ void span_to_json(const beyla_span &s, std::string &out) {
     out += span_kind_name(s.kind);
     out += "\",\"protocol\":\"";
     out += protocol_name(s.protocol);
+    // A span built by an older caller (smaller sz) carries no ids: the keys are left out.
+    if (s.sz >= offsetof(beyla_span, span_id) + sizeof(s.span_id)) {
+        out += "\",\"trace_id\":\"";
+        append_hex(out, s.trace_id, sizeof(s.trace_id));
+        out += "\",\"span_id\":\"";
+        append_hex(out, s.span_id, sizeof(s.span_id));
+    }
     out += "\",\"start_time_unix_nano\":";
     append_number(out, s.start_time_unix_nano);
     out += ",\"end_time_unix_nano\":";

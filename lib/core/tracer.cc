@@ -113,6 +113,11 @@ Tracer::Tracer(TracerOptions opts)
             fail(EINVAL, "unknown protocol '{}' (known: {})", name, all);
         }
     }
+    if (opts_.metrics) {
+        if (opts_.metrics_cfg.proc_root.empty() || opts_.metrics_cfg.proc_root == "/proc")
+            opts_.metrics_cfg.proc_root = opts_.proc_root;
+        metrics_ = std::make_unique<metrics::Aggregator>(opts_.metrics_cfg, &counters_);
+    }
     proto_cfg_.enabled = protocols::ProtocolSet(opts_.protocols);
     proto_cfg_.counters = &counters_;
     for (const protocols::Protocol *p : protocols::registry())
@@ -569,6 +574,7 @@ void Tracer::emit(ConnState &c, const protocols::Exchange &ex) {
     if (c.tls) in.scheme = "https";
     if (ex.incomplete) st_.incomplete++;
     const beyla_span &span = spans_.build(in);
+    if (metrics_) metrics_->record(span);
     st_.spans++;
     delivered_++;
     if (opts_.on_span) opts_.on_span(span);

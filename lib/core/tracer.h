@@ -17,6 +17,7 @@
 #include "core/proc_scan.h"
 #include "core/reorder_buffer.h"
 #include "core/span_builder.h"
+#include "metrics/aggregator.h"
 #include "protocols/common/protocol.h"
 #include "source/event_source.h"
 #include "source/recording.h"
@@ -44,6 +45,9 @@ struct TracerOptions {
     uint64_t conn_idle_ns = 300ull * 1000 * 1000 * 1000;
     Logger logger;
     std::function<void(const beyla_span &)> on_span;
+    // RED metrics aggregated from the spans (metrics()); off unless asked for.
+    bool metrics = false;
+    metrics::MetricsConfig metrics_cfg;
     // For tests: a source to use instead of the kernel or a replay.
     std::function<std::unique_ptr<EventSource>()> source_factory;
     // For tests: protocols asked after the registry's (not subject to `protocols`).
@@ -80,6 +84,8 @@ class Tracer {
     // Protocol-specific counters by name ("http2.fields_unknown"...).
     const protocols::NamedCounters &protocol_counters() const { return counters_; }
     const Logger &logger() const { return opts_.logger; }
+    // Null unless TracerOptions::metrics; its snapshot() may run on any thread.
+    const metrics::Aggregator *metrics() const { return metrics_.get(); }
 
   private:
     struct ConnKey {
@@ -126,6 +132,7 @@ class Tracer {
     std::unique_ptr<RecordingWriter> recorder_;
     ProcScanner procs_;
     SpanBuilder spans_;
+    std::unique_ptr<metrics::Aggregator> metrics_;
     std::vector<const protocols::Protocol *> protocols_; // enabled, in inference order
     protocols::NamedCounters counters_;
     protocols::ProtocolConfig proto_cfg_;
