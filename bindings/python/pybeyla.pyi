@@ -140,14 +140,17 @@ class Tracer:
     def __init__(self, *, pids: Sequence[int] = ..., ports: Sequence[int] = ..., exe: Sequence[str] = ...,
                  transport: str = "auto", payload_prefix: int = 0, ring_size: int = 0, url_query: bool = False,
                  replay: Optional[str] = None, record: Optional[str] = None,
-                 on_span: Optional[Callable[[Span], Any]] = None, log: bool = False, tls: bool = True) -> None:
+                 on_span: Optional[Callable[[Span], Any]] = None, log: bool = False, tls: bool = True,
+                 protocols: Sequence[str] = ..., btf_path: Optional[str] = None) -> None:
         """pids, ports (listening TCP ports) and exe (fnmatch globs on the executable path or
         base name) select the processes to trace, with the children they fork.
         transport: "auto", "ringbuf" or "perfbuf". payload_prefix: bytes copied per syscall
         (0: 4096). ring_size: event buffer bytes (0: the plan's). url_query: emit url.query.
         replay / record: decode a recording instead of the kernel / also write one.
         log: library messages to the "pybeyla" logger. tls: decrypted HTTPS through uprobes
-        on TLS libraries (on by default; tls=False leaves them alone)."""
+        on TLS libraries (on by default; tls=False leaves them alone). protocols: names to
+        decode ("http", "http2", "grpc"; empty: all). btf_path: a BTF file for CO-RE instead
+        of the kernel's own."""
     def start(self) -> None:
         """Loads and attaches the probes (or opens the replay)."""
     def stop(self) -> None:
@@ -157,7 +160,8 @@ class Tracer:
     def stats(self) -> dict[str, int]:
         """Counters: events, bytes, spans, parse_errors, drop_ring_full, drop_perf_lost,
         drop_read_fault, drop_conn_limit, truncated, unmatched, connections, non_http,
-        processes, malformed, incomplete, tls_undecoded, gaps, gap_bytes."""
+        processes, malformed, incomplete, tls_undecoded, gaps, gap_bytes, unknown_protocol,
+        and the protocol counters by name ("http2.fields_unknown", ...)."""
     def tls_libraries(self) -> list[TlsLibrary]:
         """TLS libraries probed so far (unless tls=False): kind, path, functions, pids."""
     def spans(self, timeout: float = 1.0) -> SpanIterator:
