@@ -930,14 +930,24 @@ struct dfa_walk {
 	__u32 last;  /* state over what follows its last '/': the base name */
 };
 
+/* next[state * 256 + c]. The index is masked with a constant behind a barrier: older verifiers
+ * (6.1's among them) drop all bounds of an OR (or of an ADD the compiler turned into one)
+ * of two non-constant scalars, and refuse the map access that follows. */
+static __always_inline __u8 dfa_next(const struct beyla_exe_dfa *dfa, __u32 state, __u8 c)
+{
+	__u32 idx = ((state & 255) << 8) | c;
+	barrier_var(idx);
+	return dfa->next[idx & (BEYLA_EXE_DFA_STATES * 256 - 1)];
+}
+
 static long dfa_step(__u32 i, void *ctx)
 {
 	struct dfa_walk *w = ctx;
 	__u8 c = w->s[i & 255];
 	if (!c)
 		return 1;
-	w->whole = w->dfa->next[((w->whole & 255) << 8) | c];
-	w->last = c == '/' ? 1 : w->dfa->next[((w->last & 255) << 8) | c];
+	w->whole = dfa_next(w->dfa, w->whole, c);
+	w->last = c == '/' ? 1 : dfa_next(w->dfa, w->last, c);
 	return 0;
 }
 
