@@ -6,16 +6,12 @@
 
 #include "beyla/beyla.h"
 #include "capi/guard.h"
+#include "capi/tracer_handle.h"
 #include "common/opts.h"
 #include "core/span_json.h"
 #include "core/tracer.h"
 #include "protocols/registry.h"
 
-struct beyla_tracer {
-    std::unique_ptr<beyla::Tracer> impl;
-    std::string last_error;
-    std::vector<beyla::tls::LibraryReport> tls_view; // what beyla_tracer_tls_library() points into
-};
 
 using beyla::capi::guard;
 
@@ -86,6 +82,10 @@ BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *
             // "" would silently mean the kernel's BTF: the caller meant some file.
             if (!*p) beyla::fail(EINVAL, "btf_path is an empty string (NULL uses the kernel's BTF)");
             o.btf_path = p;
+        }
+        if (const beyla_metrics_opts *m = BEYLA_OPTS_GET(opts, metrics, nullptr)) {
+            beyla::capi::metrics_config_from(m, o.metrics_cfg);
+            o.metrics = true;
         }
         t->impl = std::make_unique<beyla::Tracer>(std::move(o));
         return 0;

@@ -10,6 +10,7 @@ packages=(
   cmake g++ make pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev libfmt-dev
   libcapstone-dev  # x86-64 decoding: the RET instructions of Go functions (Go TLS probes)
   libdw-dev        # DWARF: struct offsets in Go executables (Go HTTP/2 header probes)
+  libyaml-cpp-dev  # the configuration file of `beyla run` (the CLI only, not the library)
   catch2 pybind11-dev python3-dev
   # tests: real servers and clients
   python3-pytest curl wrk hey nginx-light nodejs golang-go util-linux procps iproute2 libcap2-bin openssl

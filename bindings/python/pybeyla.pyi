@@ -7,7 +7,7 @@ the library are raised as OSError(errno, message).
 Type stubs for the compiled module; tests/python/test_stubs.py keeps them in step with it.
 """
 
-from typing import Any, Callable, Iterator, Optional, Sequence, TypedDict
+from typing import Any, Callable, Iterator, Optional, Sequence, TypedDict, Union
 
 __version__: str
 """libbeyla's version (beyla_version_string())."""
@@ -35,6 +35,31 @@ class TlsLibrary(TypedDict):
     path: str
     functions: int
     pids: list[int]
+
+
+class MetricPoint(TypedDict, total=False):
+    attributes: dict[str, Any]  # http.request.method, http.route, ...; otel.metric.overflow: True
+    resource: dict[str, Any]    # service.name, service.instance.id, host.name, process.pid, ...
+    start_time_unix_nano: int
+    time_unix_nano: int
+    count: int
+    sum: float
+    min: float
+    max: float
+    bucket_counts: list[int]  # histogram: len(bounds) + 1
+    scale: int                # exponential_histogram: bucket offset+i covers
+    offset: int               # (2^((offset+i)/2^scale), 2^((offset+i+1)/2^scale)]
+    zero_count: int
+    positive: list[int]
+
+
+class Metric(TypedDict, total=False):
+    name: str  # "http.server.request.duration", ...
+    unit: str  # "s", "By"
+    description: str
+    kind: str  # "histogram" or "exponential_histogram"
+    bounds: list[float]
+    points: list[MetricPoint]
 
 
 class Capabilities:
@@ -141,7 +166,8 @@ class Tracer:
                  transport: str = "auto", payload_prefix: int = 0, ring_size: int = 0, url_query: bool = False,
                  replay: Optional[str] = None, record: Optional[str] = None,
                  on_span: Optional[Callable[[Span], Any]] = None, log: bool = False, tls: bool = True,
-                 protocols: Sequence[str] = ..., btf_path: Optional[str] = None) -> None:
+                 protocols: Sequence[str] = ..., btf_path: Optional[str] = None,
+                 metrics: Union[bool, dict[str, Any]] = False, routes: Sequence[str] = ...) -> None:
         """pids, ports (listening TCP ports) and exe (fnmatch globs on the executable path or
         base name) select the processes to trace, with the children they fork.
         transport: "auto", "ringbuf" or "perfbuf". payload_prefix: bytes copied per syscall
@@ -150,7 +176,14 @@ class Tracer:
         log: library messages to the "pybeyla" logger. tls: decrypted HTTPS through uprobes
         on TLS libraries (on by default; tls=False leaves them alone). protocols: names to
         decode ("http", "http2", "grpc"; empty: all). btf_path: a BTF file for CO-RE instead
-        of the kernel's own."""
+        of the kernel's own.
+        metrics: True, or a dict of options (duration_buckets, size_buckets: ascending
+        bounds; exponential: bool; max_series: series per group before the
+        otel.metric.overflow series; route_mode: "heuristic", "low-cardinality" or
+        "patterns-only"; segment_cardinality; attributes: ["url.path", "server.address",
+        "client.address"]; service_name: every process's service.name), aggregates RED
+        metrics from the spans. routes: http.route patterns ("/users/{id}"); they turn
+        metrics on. An unknown option raises ValueError; a bad value OSError(EINVAL)."""
     def start(self) -> None:
         """Loads and attaches the probes (or opens the replay)."""
     def stop(self) -> None:
@@ -162,6 +195,13 @@ class Tracer:
         drop_read_fault, drop_conn_limit, truncated, unmatched, connections, non_http,
         processes, malformed, incomplete, tls_undecoded, gaps, gap_bytes, unknown_protocol,
         and the protocol counters by name ("http2.fields_unknown", ...)."""
+    def metrics(self) -> list[Metric]:
+        """The metrics so far (cumulative), one dict per metric with at least one point:
+        name, unit, description, kind ("histogram" or "exponential_histogram"), bounds
+        (explicit histograms) and points. OSError(ENOTSUP) when metrics are off."""
+    def prometheus(self, openmetrics: bool = False) -> str:
+        """The metrics in the Prometheus text format 0.0.4, or OpenMetrics 1.0
+        (http_server_request_duration_seconds_bucket{...}, target_info, ...)."""
     def tls_libraries(self) -> list[TlsLibrary]:
         """TLS libraries probed so far (unless tls=False): kind, path, functions, pids."""
     def spans(self, timeout: float = 1.0) -> SpanIterator:

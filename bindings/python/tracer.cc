@@ -72,14 +72,84 @@ void log_to_python(beyla_log_level level, const char *msg, void *) {
     }
 }
 
+py::dict attrs_dict(const beyla_attr *a, size_t n) {
+    py::dict d;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].type == BEYLA_ATTR_STRING) d[a[i].key] = a[i].str ? a[i].str : "";
+        else if (a[i].type == BEYLA_ATTR_BOOL) d[a[i].key] = a[i].num != 0;
+        else d[a[i].key] = a[i].num;
+    }
+    return d;
+}
+
+// metrics=True, or a dict of beyla_metrics_opts fields by name; routes: patterns.
+struct MetricsArgs {
+    bool on = false;
+    std::vector<double> duration, size;
+    std::vector<std::string> routes;
+    std::vector<const char *> route_ptrs;
+    std::string service_name;
+    beyla_metrics_opts opts{};
+
+    MetricsArgs(const py::object &metrics, std::vector<std::string> route_patterns) : routes(std::move(route_patterns)) {
+        opts.sz = sizeof(opts);
+        if (metrics.is_none() || (py::isinstance<py::bool_>(metrics) && !metrics.cast<bool>())) {
+            on = !routes.empty();
+        } else if (py::isinstance<py::bool_>(metrics)) {
+            on = true;
+        } else if (py::isinstance<py::dict>(metrics)) {
+            on = true;
+            for (auto [k, v] : metrics.cast<py::dict>()) {
+                std::string key = py::str(k);
+                if (key == "duration_buckets") duration = v.cast<std::vector<double>>();
+                else if (key == "size_buckets") size = v.cast<std::vector<double>>();
+                else if (key == "exponential") opts.exponential = v.cast<bool>();
+                else if (key == "exp_max_buckets") opts.exp_max_buckets = v.cast<uint32_t>();
+                else if (key == "max_series") opts.max_series = v.cast<uint32_t>();
+                else if (key == "segment_cardinality") opts.route_segment_cardinality = v.cast<uint32_t>();
+                else if (key == "service_name") service_name = v.cast<std::string>();
+                else if (key == "route_mode") {
+                    std::string m = v.cast<std::string>();
+                    if (m == "heuristic") opts.route_mode = BEYLA_ROUTE_HEURISTIC;
+                    else if (m == "low-cardinality") opts.route_mode = BEYLA_ROUTE_LOW_CARDINALITY;
+                    else if (m == "patterns-only") opts.route_mode = BEYLA_ROUTE_PATTERNS_ONLY;
+                    else throw py::value_error("route_mode must be 'heuristic', 'low-cardinality' or 'patterns-only'");
+                } else if (key == "attributes") {
+                    for (auto &a : v.cast<std::vector<std::string>>()) {
+                        if (a == "url.path") opts.optional_attrs |= BEYLA_METRIC_ATTR_URL_PATH;
+                        else if (a == "server.address") opts.optional_attrs |= BEYLA_METRIC_ATTR_SERVER_ADDRESS;
+                        else if (a == "client.address") opts.optional_attrs |= BEYLA_METRIC_ATTR_CLIENT_ADDRESS;
+                        else throw py::value_error("unknown metric attribute '" + a +
+                                                   "' (url.path, server.address, client.address)");
+                    }
+                } else {
+                    throw py::value_error("unknown metrics option '" + key + "'");
+                }
+            }
+        } else {
+            throw py::type_error("metrics must be a bool or a dict of options");
+        }
+        for (auto &r : routes) route_ptrs.push_back(r.c_str());
+        opts.duration_bounds = duration.data();
+        opts.duration_bound_count = duration.size();
+        opts.size_bounds = size.data();
+        opts.size_bound_count = size.size();
+        opts.route_patterns = route_ptrs.data();
+        opts.route_pattern_count = route_ptrs.size();
+        opts.service_name = service_name.empty() ? nullptr : service_name.c_str();
+    }
+};
+
 class Tracer {
   public:
     Tracer(std::vector<int32_t> pids, std::vector<uint16_t> ports, std::vector<std::string> exe,
            std::string transport, uint32_t payload_prefix, uint32_t ring_size, bool url_query,
            std::optional<std::string> replay, std::optional<std::string> record, py::object on_span,
-           bool log, bool tls, std::vector<std::string> protocols, std::optional<std::string> btf_path)
+           bool log, bool tls, std::vector<std::string> protocols, std::optional<std::string> btf_path,
+           py::object metrics, std::vector<std::string> routes)
         : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), protocols_(std::move(protocols)),
           on_span_(std::move(on_span)) {
+        MetricsArgs margs(metrics, std::move(routes));
         for (auto &g : exe_) globs_.push_back(g.c_str());
         for (auto &p : protocols_) protocol_names_.push_back(p.c_str());
         beyla_tracer_opts o{};
@@ -110,6 +180,7 @@ class Tracer {
                 throw py::value_error("btf_path must name a file (None: the kernel's BTF)");
             btf_path_ = *btf_path, o.btf_path = btf_path_.c_str();
         }
+        if (margs.on) o.metrics = &margs.opts;
         t_ = beyla_tracer_new(&o);
         if (!t_) raise_errno(errno, "cannot create tracer: " + err_text(errno));
     }
@@ -184,6 +255,75 @@ class Tracer {
             out.append(d);
         }
         return out;
+    }
+
+    // The metrics snapshot as a list of dicts, one per metric, each with its points.
+    py::list metrics() const {
+        beyla_metrics *m;
+        {
+            py::gil_scoped_release nogil;
+            m = beyla_tracer_metrics(t_);
+        }
+        if (!m) raise_errno(errno, errno == ENOTSUP ? "metrics are off (Tracer(metrics=True))" : "metrics snapshot");
+        std::unique_ptr<beyla_metrics, void (*)(beyla_metrics *)> hold(m, beyla_metrics_free);
+        py::list out;
+        for (size_t i = 0; i < beyla_metrics_count(m); i++) {
+            beyla_metric met{};
+            met.sz = sizeof(met);
+            if (beyla_metrics_metric(m, i, &met) != 0) break;
+            py::dict d;
+            d["name"] = met.name;
+            d["unit"] = met.unit;
+            d["description"] = met.description;
+            const bool exp = met.kind == BEYLA_METRIC_EXPONENTIAL_HISTOGRAM;
+            d["kind"] = exp ? "exponential_histogram" : "histogram";
+            if (!exp) d["bounds"] = std::vector<double>(met.bounds, met.bounds + met.bound_count);
+            py::list points;
+            for (size_t p = 0; p < met.point_count; p++) {
+                beyla_metric_point pt{};
+                pt.sz = sizeof(pt);
+                if (beyla_metrics_point(m, i, p, &pt) != 0) break;
+                py::dict pd;
+                pd["attributes"] = attrs_dict(pt.attrs, pt.attr_count);
+                pd["resource"] = attrs_dict(pt.resource_attrs, pt.resource_attr_count);
+                pd["start_time_unix_nano"] = pt.start_time_unix_nano;
+                pd["time_unix_nano"] = pt.time_unix_nano;
+                pd["count"] = pt.count;
+                pd["sum"] = pt.sum;
+                pd["min"] = pt.min;
+                pd["max"] = pt.max;
+                if (exp) {
+                    pd["scale"] = pt.scale;
+                    pd["offset"] = pt.offset;
+                    pd["zero_count"] = pt.zero_count;
+                    pd["positive"] = std::vector<uint64_t>(pt.positive, pt.positive + pt.positive_count);
+                } else {
+                    pd["bucket_counts"] = std::vector<uint64_t>(pt.bucket_counts, pt.bucket_counts + pt.bucket_count);
+                }
+                points.append(pd);
+            }
+            d["points"] = points;
+            out.append(d);
+        }
+        return out;
+    }
+
+    // The snapshot in the Prometheus text format (OpenMetrics 1.0 when asked).
+    std::string prometheus(bool openmetrics) const {
+        char *text = nullptr;
+        size_t len = 0;
+        int err = 0;
+        {
+            py::gil_scoped_release nogil;
+            beyla_metrics *m = beyla_tracer_metrics(t_);
+            if (m) text = beyla_metrics_prometheus_dup(m, openmetrics ? BEYLA_PROM_OPENMETRICS : BEYLA_PROM_TEXT_0_0_4, &len);
+            err = errno;
+            beyla_metrics_free(m);
+        }
+        if (!text) raise_errno(err, err == ENOTSUP ? "metrics are off (Tracer(metrics=True))" : "prometheus");
+        std::string s(text, len);
+        beyla_metrics_text_free(text);
+        return s;
     }
 
     py::dict stats() const {
@@ -281,20 +421,30 @@ Spans are dicts keyed like `beyla trace --format jsonl`. With on_span=callable t
 callable receives each span during poll()/spans(). The GIL is released while waiting.
 btf_path="file.btf" makes the probes' CO-RE relocations use that BTF file instead of
 the kernel's own (start() raises OSError naming it when it is missing or not BTF).
+metrics=True (or a dict of options: duration_buckets, size_buckets, exponential,
+max_series, route_mode, segment_cardinality, attributes, service_name) aggregates RED
+metrics from the spans; routes=["/users/{id}"] gives http.route patterns (and turns
+metrics on). metrics() and prometheus() read them, from any thread.
 )doc")
         .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string, uint32_t,
                       uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool,
-                      bool, std::vector<std::string>, std::optional<std::string>>(),
+                      bool, std::vector<std::string>, std::optional<std::string>, py::object,
+                      std::vector<std::string>>(),
              py::kw_only(), py::arg("pids") = std::vector<int32_t>{}, py::arg("ports") = std::vector<uint16_t>{},
              py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
              py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
              py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
              py::arg("log") = false, py::arg("tls") = true, py::arg("protocols") = std::vector<std::string>{},
-             py::arg("btf_path") = py::none())
+             py::arg("btf_path") = py::none(), py::arg("metrics") = false,
+             py::arg("routes") = std::vector<std::string>{})
         .def("start", &Tracer::start)
         .def("stop", &Tracer::stop)
         .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")
         .def("stats", &Tracer::stats)
+        .def("metrics", &Tracer::metrics,
+             "The RED metrics so far (cumulative): a list of metrics, each with its points.")
+        .def("prometheus", &Tracer::prometheus, py::arg("openmetrics") = false,
+             "The metrics in the Prometheus text format 0.0.4 (OpenMetrics 1.0 with openmetrics=True).")
         .def("tls_libraries", &Tracer::tls_libraries,
              "TLS libraries probed so far (unless tls=False): kind, path, functions, pids.")
         .def(

@@ -1,5 +1,7 @@
 // `beyla trace`: spans of selected processes, as JSON lines or text, until a duration
-// passes or SIGINT/SIGTERM; statistics go to stderr at the end.
+// passes or SIGINT/SIGTERM; statistics go to stderr at the end. With --prometheus the RED
+// metrics aggregated from the spans are served at /metrics while it runs; --metrics-out
+// writes their final snapshot as JSON.
 #include <getopt.h>
 #include <signal.h>
 #include <time.h>
@@ -16,6 +18,8 @@
 #include <beyla/beyla.h>
 
 #include "commands.h"
+#include "http_server.h"
+#include "metrics_view.h"
 
 namespace {
 
@@ -70,7 +74,8 @@ void usage(FILE *f) {
             "  --pid N           trace process N and the children it forks\n"
             "  --port N          trace processes listening on TCP port N (now or later)\n"
             "  --exe GLOB        trace executables matching GLOB (path or base name; now or later)\n"
-            "  --duration S      stop after S seconds (default: until SIGINT/SIGTERM)\n"
+            "  --duration S      stop after S seconds (default: until SIGINT/SIGTERM; with\n"
+            "                    --replay and --prometheus, serve until then after the replay)\n"
             "  --format F        jsonl (default) or text\n"
             "  --output F        write spans to F instead of stdout\n"
             "  --transport T     auto (default), ringbuf or perfbuf\n"
@@ -86,6 +91,14 @@ void usage(FILE *f) {
             "                    kernel's own (e.g. for a kernel without /sys/kernel/btf/vmlinux)\n"
             "  --record F        also write the raw events to F\n"
             "  --replay F        decode a recording instead of tracing the kernel\n"
+            "  --prometheus A:P  serve RED metrics at http://A:P/metrics while tracing (port 0: any\n"
+            "                    free one, printed on stderr); ':P' listens on every address\n"
+            "  --routes LIST     http.route patterns for metrics, comma-separated: /users/{id},...\n"
+            "  --route-mode M    unmatched paths: heuristic (default: ids become *),\n"
+            "                    low-cardinality, or patterns-only (/**)\n"
+            "  --max-series N    metric series per group before the overflow series (default 2000)\n"
+            "  --metrics-out F   write the final metrics snapshot to F as one JSON object\n"
+            "  --no-spans        print no spans (metrics only)\n"
             "  -v, --verbose     more log output (repeat for debug)\n",
             known_protocols().c_str());
 }
@@ -108,6 +121,11 @@ int cmd_trace(int argc, char **argv) {
     int verbosity = BEYLA_LOG_WARN;
     TraceCtx ctx;
     BEYLA_OPTS(beyla_tracer_opts, opts);
+    BEYLA_OPTS(beyla_metrics_opts, mopts);
+    bool want_metrics = false, no_spans = false;
+    const char *prometheus = nullptr, *metrics_out = nullptr;
+    std::vector<std::string> routes;
+    std::vector<const char *> route_ptrs;
 
     static const option longopts[] = {
         {"pid", required_argument, nullptr, 'p'},      {"port", required_argument, nullptr, 'P'},
@@ -119,6 +137,9 @@ int cmd_trace(int argc, char **argv) {
         {"protocols", required_argument, nullptr, 'X'}, {"btf", required_argument, nullptr, 'B'},
         {"record", required_argument, nullptr, 'R'},   {"replay", required_argument, nullptr, 'L'},
         {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
+        {"prometheus", required_argument, nullptr, 1}, {"routes", required_argument, nullptr, 2},
+        {"route-mode", required_argument, nullptr, 3}, {"max-series", required_argument, nullptr, 4},
+        {"metrics-out", required_argument, nullptr, 5}, {"no-spans", no_argument, nullptr, 6},
         {nullptr, 0, nullptr, 0}};
     optind = 1;
     int c;
@@ -189,6 +210,28 @@ int cmd_trace(int argc, char **argv) {
         case 'L': replay = optarg; break;
         case 'v': verbosity++; break;
         case 'h': usage(stdout); return 0;
+        case 1: prometheus = optarg, want_metrics = true; break;
+        case 2:
+            for (char *tok = strtok(optarg, ","); tok; tok = strtok(nullptr, ","))
+                if (*tok) routes.emplace_back(tok);
+            want_metrics = true;
+            break;
+        case 3:
+            if (!strcmp(optarg, "heuristic")) mopts.route_mode = BEYLA_ROUTE_HEURISTIC;
+            else if (!strcmp(optarg, "low-cardinality")) mopts.route_mode = BEYLA_ROUTE_LOW_CARDINALITY;
+            else if (!strcmp(optarg, "patterns-only")) mopts.route_mode = BEYLA_ROUTE_PATTERNS_ONLY;
+            else {
+                fprintf(stderr, "beyla trace: unknown route mode '%s'\n", optarg);
+                return 2;
+            }
+            want_metrics = true;
+            break;
+        case 4:
+            mopts.max_series = static_cast<uint32_t>(number(optarg, 1, 1 << 20, "max series"));
+            want_metrics = true;
+            break;
+        case 5: metrics_out = optarg, want_metrics = true; break;
+        case 6: no_spans = true; break;
         default: usage(stderr); return 2;
         }
     }
@@ -214,8 +257,14 @@ int cmd_trace(int argc, char **argv) {
     opts.port_count = ports.size();
     opts.exe_globs = globs.data();
     opts.exe_glob_count = globs.size();
-    opts.on_span = print_span;
-    opts.span_ctx = &ctx;
+    if (!no_spans) {
+        opts.on_span = print_span;
+        opts.span_ctx = &ctx;
+    }
+    for (auto &r : routes) route_ptrs.push_back(r.c_str());
+    mopts.route_patterns = route_ptrs.data();
+    mopts.route_pattern_count = route_ptrs.size();
+    if (want_metrics) opts.metrics = &mopts;
     opts.log_fn = print_log;
     opts.log_ctx = &verbosity;
     opts.replay_path = replay;
@@ -230,9 +279,20 @@ int cmd_trace(int argc, char **argv) {
         fprintf(stderr, "beyla trace: cannot create tracer: %s\n", msg);
         return 1;
     }
+    HttpServer server;
+    if (prometheus) {
+        std::string e = server.start(prometheus, "/metrics", [t](bool om) { return prometheus_reply(t, om); });
+        if (!e.empty()) {
+            fprintf(stderr, "beyla trace: --prometheus: %s\n", e.c_str());
+            beyla_tracer_free(t);
+            return 1;
+        }
+        fprintf(stderr, "beyla: metrics at http://%s/metrics\n", server.address().c_str());
+    }
     int err = beyla_tracer_start(t);
     if (err) {
         fprintf(stderr, "beyla trace: %s\n", beyla_tracer_last_error(t));
+        server.stop();
         beyla_tracer_free(t);
         return 1;
     }
@@ -246,7 +306,14 @@ int cmd_trace(int argc, char **argv) {
     int rc = 0;
     while (!g_stop && (!deadline || now_s() < deadline)) {
         int n = beyla_tracer_poll(t, 100);
-        if (n == -ENODATA) break; // replay finished
+        if (n == -ENODATA) {
+            // A finished replay keeps its metrics served until --duration ends.
+            if (prometheus && deadline) {
+                usleep(100 * 1000);
+                continue;
+            }
+            break; // replay finished
+        }
         if (n == -EINTR) continue;
         if (n < 0) {
             fprintf(stderr, "beyla trace: poll: %s\n", beyla_tracer_last_error(t));
@@ -257,6 +324,8 @@ int cmd_trace(int argc, char **argv) {
     }
     beyla_tracer_stop(t);
     fflush(ctx.out);
+    server.stop();
+    if (metrics_out && !write_metrics_json(t, metrics_out)) rc = 1;
     BEYLA_OPTS(beyla_stats, st);
     if (beyla_tracer_stats(t, &st) == 0) {
         fprintf(stderr,

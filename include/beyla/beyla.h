@@ -191,6 +191,7 @@ enum beyla_protocol {
 enum beyla_attr_type {
 	BEYLA_ATTR_STRING = 1,
 	BEYLA_ATTR_INT = 2,
+	BEYLA_ATTR_BOOL = 3, /* num is 0 or 1; metric point attributes only. Since 0.3. */
 };
 
 /* One attribute, named as OpenTelemetry semantic conventions name it. */
@@ -235,6 +236,49 @@ BEYLA_API const struct beyla_attr *beyla_span_attr(const struct beyla_span *span
 /* The span as one JSON object (the same keys as `beyla trace --format jsonl`), written into buf.
  * Returns the length it needs (excluding the NUL), like snprintf, or -EINVAL. */
 BEYLA_API int beyla_span_to_json(const struct beyla_span *span, char *buf, size_t size);
+
+/* ---------------------------------------------------------------- metrics options (Since 0.3) */
+
+/* http.route of a span whose path matches no route pattern. */
+enum beyla_route_mode {
+	BEYLA_ROUTE_HEURISTIC = 0,       /* identifier-like segments (numbers, UUIDs, hex, tokens) become "*" */
+	BEYLA_ROUTE_LOW_CARDINALITY = 1, /* the same, and at most route_segment_cardinality values per
+	                                  * segment position, later ones becoming "*" */
+	BEYLA_ROUTE_PATTERNS_ONLY = 2,   /* any other path: the route "/" "**" (a wildcard) */
+};
+
+/* Optional metric attributes (unbounded values: off by default). */
+#define BEYLA_METRIC_ATTR_URL_PATH (1u << 0)       /* url.path */
+#define BEYLA_METRIC_ATTR_SERVER_ADDRESS (1u << 1) /* server.address, server.port */
+#define BEYLA_METRIC_ATTR_CLIENT_ADDRESS (1u << 2) /* client.address */
+
+struct beyla_metrics_opts {
+	size_t sz;
+	/* Explicit histogram bucket bounds, strictly increasing, at most 256; count 0: the
+	 * defaults (OpenTelemetry's duration buckets in seconds; powers of ten for sizes). */
+	const double *duration_bounds;
+	size_t duration_bound_count;
+	const double *size_bounds;
+	size_t size_bound_count;
+	/* Base-2 exponential histograms instead of explicit buckets. */
+	bool exponential;
+	uint32_t exp_max_buckets; /* 0: 160 */
+	/* Route patterns for http.route: "/users/{id}" ("{x}" or "*" match one segment, a
+	 * trailing "*" any rest); each must start with '/'. The first match wins. */
+	const char *const *route_patterns;
+	size_t route_pattern_count;
+	int route_mode;                     /* enum beyla_route_mode */
+	uint32_t route_segment_cardinality; /* BEYLA_ROUTE_LOW_CARDINALITY; 0: 10 */
+	/* Series kept per metric group (0: 2000). Past it, spans go to one series with
+	 * otel.metric.overflow=true, counted as "metrics.overflow" (beyla_tracer_counter). */
+	uint32_t max_series;
+	uint32_t optional_attrs; /* BEYLA_METRIC_ATTR_* bits */
+	/* service.name of every traced process; NULL: each its own (OTEL_SERVICE_NAME or
+	 * service.name of OTEL_RESOURCE_ATTRIBUTES in its environment, else its executable). */
+	const char *service_name;
+	size_t : 0;
+};
+#define beyla_metrics_opts__last_field service_name
 
 /* ---------------------------------------------------------------- tracer */
 
@@ -292,9 +336,12 @@ struct beyla_tracer_opts {
 	/* Since 0.2: do not probe TLS libraries (HTTPS connections are then counted
 	 * tls_undecoded). Setting both this and capture_tls is -EINVAL. */
 	bool no_tls;
+	/* RED metrics aggregated inside the tracer from its spans (beyla_tracer_metrics()):
+	 * NULL for none. The struct is read by beyla_tracer_new() and not kept. Since 0.3. */
+	const struct beyla_metrics_opts *metrics;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field no_tls
+#define beyla_tracer_opts__last_field metrics
 
 struct beyla_tracer;
 
@@ -381,6 +428,86 @@ struct beyla_tls_library {
 /* The idx-th TLS library probed so far: 0, -ENOENT past the last one. Pointers stay valid
  * until the next call on this tracer of this function, or beyla_tracer_free(). */
 BEYLA_API int beyla_tracer_tls_library(struct beyla_tracer *tracer, size_t idx, struct beyla_tls_library *out);
+
+/* ---------------------------------------------------------------- metrics snapshot (Since 0.3) */
+
+/* A point-in-time copy of a tracer's metrics (cumulative), owned by the caller. */
+struct beyla_metrics;
+
+enum beyla_metric_kind {
+	BEYLA_METRIC_HISTOGRAM = 1,             /* explicit bucket bounds */
+	BEYLA_METRIC_EXPONENTIAL_HISTOGRAM = 2, /* base-2 exponential buckets */
+};
+
+/* Takes a snapshot. It may run on any thread, also while another one polls the tracer.
+ * NULL with errno: EINVAL (NULL tracer), ENOTSUP (the tracer has no metrics_opts), ENOMEM. */
+BEYLA_API struct beyla_metrics *beyla_tracer_metrics(const struct beyla_tracer *tracer);
+BEYLA_API void beyla_metrics_free(struct beyla_metrics *metrics);
+/* When it was taken, Unix nanoseconds. */
+BEYLA_API uint64_t beyla_metrics_time(const struct beyla_metrics *metrics);
+/* Metrics with at least one point; indexed 0..count-1. */
+BEYLA_API size_t beyla_metrics_count(const struct beyla_metrics *metrics);
+
+struct beyla_metric {
+	size_t sz;
+	const char *name;        /* OpenTelemetry name, e.g. "http.server.request.duration" */
+	const char *unit;        /* UCUM: "s", "By" */
+	const char *description;
+	int kind;                /* enum beyla_metric_kind */
+	size_t bound_count;      /* explicit histograms: bucket bounds, ascending */
+	const double *bounds;
+	size_t point_count;
+	size_t : 0;
+};
+#define beyla_metric__last_field point_count
+
+/* One series of a metric. Pointers stay valid for the life of the snapshot. */
+struct beyla_metric_point {
+	size_t sz;
+	size_t attr_count;
+	const struct beyla_attr *attrs; /* http.request.method, http.route, ... */
+	/* The traced process's resource: service.name, service.instance.id, host.name,
+	 * process.pid, process.executable.name; none (0) when it could not be had. */
+	size_t resource_attr_count;
+	const struct beyla_attr *resource_attrs;
+	uint64_t start_time_unix_nano;
+	uint64_t time_unix_nano;
+	uint64_t count;
+	double sum, min, max;
+	/* Explicit: bound_count + 1 counts, bucket i holding values in (bounds[i-1], bounds[i]]. */
+	size_t bucket_count;
+	const uint64_t *bucket_counts;
+	/* Exponential: bucket offset+i covers (2^((offset+i)/2^scale), 2^((offset+i+1)/2^scale)]. */
+	int32_t scale;
+	int32_t offset;
+	uint64_t zero_count;
+	size_t positive_count;
+	const uint64_t *positive;
+	size_t : 0;
+};
+#define beyla_metric_point__last_field positive
+
+/* 0, -EINVAL (bad arguments), -ENOENT (index past the last). */
+BEYLA_API int beyla_metrics_metric(const struct beyla_metrics *metrics, size_t idx, struct beyla_metric *out);
+BEYLA_API int beyla_metrics_point(const struct beyla_metrics *metrics, size_t metric_idx, size_t point_idx,
+				  struct beyla_metric_point *out);
+
+enum beyla_prom_format {
+	BEYLA_PROM_TEXT_0_0_4 = 0, /* Prometheus text format 0.0.4 */
+	BEYLA_PROM_OPENMETRICS = 1, /* OpenMetrics 1.0 text ("# UNIT", "# EOF") */
+};
+
+/* The snapshot in a Prometheus exposition format (OpenTelemetry's naming rules:
+ * http_server_request_duration_seconds, target_info...), written into buf like snprintf:
+ * returns the length it needs (excluding the NUL), or -EINVAL (bad arguments, unknown
+ * format), -E2BIG (over INT_MAX bytes). */
+BEYLA_API int beyla_metrics_prometheus(const struct beyla_metrics *metrics, int format, char *buf, size_t size);
+/* The same text in a malloc'd NUL-terminated string the caller frees with
+ * beyla_metrics_text_free(); *len (optional) gets its length. NULL with errno on failure. */
+BEYLA_API char *beyla_metrics_prometheus_dup(const struct beyla_metrics *metrics, int format, size_t *len);
+BEYLA_API void beyla_metrics_text_free(char *text);
+/* The HTTP Content-Type of a format, NULL for unknown ones. */
+BEYLA_API const char *beyla_prom_content_type(int format);
 
 #ifdef __cplusplus
 } /* extern "C" */

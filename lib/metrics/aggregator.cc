@@ -53,7 +53,7 @@ int family_index(Family f) {
 } // namespace
 
 Aggregator::Aggregator(MetricsConfig cfg, protocols::NamedCounters *counters)
-    : cfg_(std::move(cfg)), routes_(cfg_.routes), services_(cfg_.proc_root, cfg_.host_name) {
+    : cfg_(std::move(cfg)), routes_(cfg_.routes), services_(cfg_.proc_root, cfg_.host_name, cfg_.service_name) {
     if (cfg_.duration_bounds.empty()) cfg_.duration_bounds = default_duration_bounds();
     if (cfg_.size_bounds.empty()) cfg_.size_bounds = default_size_bounds();
     check_bounds(cfg_.duration_bounds, "duration");

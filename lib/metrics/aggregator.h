@@ -38,6 +38,7 @@ struct MetricsConfig {
     uint32_t optional_attrs = 0; // OptionalAttr bits
     std::string proc_root = "/proc";
     std::string host_name; // "" = gethostname()
+    std::string service_name; // "" = each process's own (see service.h)
 
     static constexpr size_t kMaxBounds = 256;
     static constexpr uint32_t kMaxSeriesLimit = 1u << 20;

@@ -50,8 +50,8 @@ std::string ServiceResolver::service_from_environ(std::string_view env) {
     return from_attrs; // OTEL_SERVICE_NAME wins over it, as in the SDKs
 }
 
-ServiceResolver::ServiceResolver(std::string proc_root, std::string host_name)
-    : proc_root_(std::move(proc_root)), host_(std::move(host_name)) {
+ServiceResolver::ServiceResolver(std::string proc_root, std::string host_name, std::string service_name)
+    : proc_root_(std::move(proc_root)), host_(std::move(host_name)), service_override_(std::move(service_name)) {
     if (host_.empty()) {
         char buf[256] = {};
         if (gethostname(buf, sizeof(buf) - 1) == 0) host_ = buf;
@@ -69,8 +69,12 @@ uint32_t ServiceResolver::resource_for(uint32_t pid, std::string_view exe) {
     Resource r;
     r.pid = pid;
     r.exe = exe;
-    std::string env = read_bounded(proc_root_ + "/" + std::to_string(pid) + "/environ", kMaxEnvironBytes);
-    r.service_name = service_from_environ(env);
+    if (!service_override_.empty()) {
+        r.service_name = service_override_;
+    } else {
+        std::string env = read_bounded(proc_root_ + "/" + std::to_string(pid) + "/environ", kMaxEnvironBytes);
+        r.service_name = service_from_environ(env);
+    }
     if (r.service_name.empty()) r.service_name = r.exe.empty() ? "unknown_service" : r.exe;
     r.host_name = host_;
     r.instance_id = host_ + ":" + std::to_string(pid);

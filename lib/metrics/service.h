@@ -24,8 +24,9 @@ inline constexpr uint32_t kNoResource = UINT32_MAX;
 
 class ServiceResolver {
   public:
-    // host_name empty: gethostname().
-    ServiceResolver(std::string proc_root, std::string host_name = {});
+    // host_name empty: gethostname(). service_name set: every process's service.name
+    // (the environment is then not read).
+    ServiceResolver(std::string proc_root, std::string host_name = {}, std::string service_name = {});
     // The resource of a process, looked up once per (pid, executable): a pid reused by
     // another program, or an exec, gets a new one. kNoResource once kMaxResources exist.
     uint32_t resource_for(uint32_t pid, std::string_view exe);
@@ -41,6 +42,7 @@ class ServiceResolver {
   private:
     std::string proc_root_;
     std::string host_;
+    std::string service_override_;
     std::unordered_map<uint32_t, uint32_t> by_pid_;
     std::vector<Resource> resources_;
     uint64_t refused_ = 0;

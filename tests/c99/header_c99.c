@@ -7,5 +7,11 @@ int main(void) {
 	opts.no_mount_tracefs = true;
 	caps = beyla_caps_probe(&opts);
 	beyla_caps_free(caps);
+	{
+		struct beyla_metrics_opts mopts = BEYLA_OPTS_INIT(beyla_metrics_opts);
+		struct beyla_metric_point pt = BEYLA_OPTS_INIT(beyla_metric_point);
+		(void)mopts;
+		(void)pt;
+	}
 	return 0;
 }

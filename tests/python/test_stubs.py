@@ -8,7 +8,7 @@ import pybeyla
 
 STUB = os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python", "pybeyla.pyi")
 # Helpers only the stub has (typing aliases for the dicts the module returns).
-STUB_ONLY = {"Span", "CapItem", "TlsLibrary"}
+STUB_ONLY = {"Span", "CapItem", "TlsLibrary", "Metric", "MetricPoint"}
 
 
 def stub_tree():

@@ -164,6 +164,11 @@ TEST_CASE("service.name from OTEL_SERVICE_NAME in the process's environment", "[
     CHECK(r.resources()[d].instance_id == "h:321:2");
     CHECK(ServiceResolver::service_from_environ(std::string_view("OTEL_SERVICE_NAME=x\0", 20)) == "x");
     CHECK(ServiceResolver::service_from_environ("") == "");
+    // A configured name wins over every process's own.
+    ServiceResolver fixed(root, "h", "shop");
+    CHECK(fixed.resources().empty());
+    CHECK(fixed.resources()[fixed.resource_for(321, "java")].service_name == "shop");
+    CHECK(fixed.resources()[fixed.resource_for(323, "python3")].service_name == "shop");
     for (auto p : {"/321/environ", "/322/environ"}) unlink((root + p).c_str());
     rmdir((root + "/321").c_str());
     rmdir((root + "/322").c_str());
