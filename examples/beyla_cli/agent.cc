@@ -8,15 +8,10 @@
 #include <cstring>
 
 #include "http_server.h"
+#include "monotonic.h"
 #include "metrics_view.h"
 
 namespace {
-
-double now_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int level_of(const std::string &s) {
     if (s == "ERROR") return BEYLA_LOG_ERROR;
@@ -97,23 +92,8 @@ class PrometheusSink : public Sink {
         std::string addr = c.prometheus_address.find(':') != std::string::npos ? "[" + c.prometheus_address + "]"
                                                                                : c.prometheus_address;
         addr += ":" + std::to_string(c.prometheus_port);
-        std::string e = server_.start(addr, c.prometheus_path, [&a](bool om) {
-            HttpReply r;
-            int fmt = om ? BEYLA_PROM_OPENMETRICS : BEYLA_PROM_TEXT_0_0_4;
-            beyla_metrics *m = a.snapshot();
-            size_t len = 0;
-            char *text = m ? beyla_metrics_prometheus_dup(m, fmt, &len) : nullptr;
-            if (!text) {
-                r.status = 503;
-                r.body = std::string("metrics unavailable: ") + strerror(errno) + "\n";
-            } else {
-                r.content_type = beyla_prom_content_type(fmt);
-                r.body.assign(text, len);
-            }
-            beyla_metrics_text_free(text);
-            beyla_metrics_free(m);
-            return r;
-        });
+        std::string e = server_.start(addr, c.prometheus_path,
+                                      [&a](bool om) { return prometheus_reply(a.snapshot(), om); });
         if (!e.empty()) return e;
         a.log(BEYLA_LOG_INFO, "metrics at http://" + server_.address() + c.prometheus_path);
         return "";
@@ -222,13 +202,13 @@ std::string Agent::start() {
         std::string e = s->start(*this);
         if (!e.empty()) return std::string(s->name()) + ": " + e;
     }
-    last_tick_ = now_s();
+    last_tick_ = monotonic_s();
     return "";
 }
 
 int Agent::poll(int timeout_ms) {
     int n = beyla_tracer_poll(t_, timeout_ms);
-    double now = now_s();
+    double now = monotonic_s();
     if (now - last_tick_ >= 1.0) {
         last_tick_ = now;
         for (auto &s : sinks_) s->tick(*this, now);

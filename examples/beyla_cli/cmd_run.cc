@@ -15,18 +15,13 @@
 #include "agent.h"
 #include "agent_config.h"
 #include "commands.h"
+#include "monotonic.h"
 
 namespace {
 
 volatile sig_atomic_t g_stop = 0, g_reload = 0;
 void on_stop(int) { g_stop = 1; }
 void on_hup(int) { g_reload = 1; }
-
-double now_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void usage(FILE *f) {
     fprintf(f,
@@ -113,8 +108,8 @@ int cmd_run(int argc, char **argv) {
     }
     fprintf(stderr, "beyla: %s\n", agent.attached_text().c_str());
     fprintf(stderr, "beyla: running (pid %d); SIGTERM to stop, SIGHUP to reload the selection\n", getpid());
-    double start = now_s(), next_stats = cfg.stats_interval > 0 ? start + cfg.stats_interval : 0;
-    while (!g_stop && (duration <= 0 || now_s() - start < duration)) {
+    double start = monotonic_s(), next_stats = cfg.stats_interval > 0 ? start + cfg.stats_interval : 0;
+    while (!g_stop && (duration <= 0 || monotonic_s() - start < duration)) {
         if (g_reload) {
             g_reload = 0;
             try {
@@ -138,7 +133,7 @@ int cmd_run(int argc, char **argv) {
             rc = 1;
             break;
         }
-        if (next_stats && now_s() >= next_stats) {
+        if (next_stats && monotonic_s() >= next_stats) {
             next_stats += cfg.stats_interval;
             fprintf(stderr, "beyla: %s\n", agent.stats_line().c_str());
         }

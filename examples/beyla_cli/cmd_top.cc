@@ -18,18 +18,13 @@
 #include <beyla/beyla.h>
 
 #include "commands.h"
+#include "monotonic.h"
 #include "metrics_view.h"
 
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
-
-double now_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void usage(FILE *f) {
     fprintf(f,
@@ -177,10 +172,10 @@ int cmd_top(int argc, char **argv) {
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
     RedTable before;
-    double start = now_s(), last = start, next = start + interval;
+    double start = monotonic_s(), last = start, next = start + interval;
     int rc = 0;
     bool ended = false;
-    while (!g_stop && (duration <= 0 || now_s() - start < duration)) {
+    while (!g_stop && (duration <= 0 || monotonic_s() - start < duration)) {
         int n = beyla_tracer_poll(t, 100);
         if (n == -ENODATA) {
             ended = true;
@@ -191,7 +186,7 @@ int cmd_top(int argc, char **argv) {
             rc = 1;
             break;
         }
-        double now = now_s();
+        double now = monotonic_s();
         if (now < next) continue;
         next = now + interval;
         beyla_metrics *m = beyla_tracer_metrics(t);
@@ -207,7 +202,7 @@ int cmd_top(int argc, char **argv) {
     if (beyla_metrics *m = beyla_tracer_metrics(t)) {
         RedTable cur = red_rows(m);
         beyla_metrics_free(m);
-        double now = now_s();
+        double now = monotonic_s();
         draw(cur, ended && before.empty() ? RedTable{} : before, std::max(now - last, 1e-3), false,
              static_cast<size_t>(rows), true);
     }

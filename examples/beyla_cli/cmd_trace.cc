@@ -18,6 +18,7 @@
 #include <beyla/beyla.h>
 
 #include "commands.h"
+#include "monotonic.h"
 #include "http_server.h"
 #include "metrics_view.h"
 
@@ -101,12 +102,6 @@ void usage(FILE *f) {
             "  --no-spans        print no spans (metrics only)\n"
             "  -v, --verbose     more log output (repeat for debug)\n",
             known_protocols().c_str());
-}
-
-double now_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 } // namespace
@@ -281,7 +276,7 @@ int cmd_trace(int argc, char **argv) {
     }
     HttpServer server;
     if (prometheus) {
-        std::string e = server.start(prometheus, "/metrics", [t](bool om) { return prometheus_reply(t, om); });
+        std::string e = server.start(prometheus, "/metrics", [t](bool om) { return prometheus_reply(beyla_tracer_metrics(t), om); });
         if (!e.empty()) {
             fprintf(stderr, "beyla trace: --prometheus: %s\n", e.c_str());
             beyla_tracer_free(t);
@@ -302,9 +297,9 @@ int cmd_trace(int argc, char **argv) {
     sigaction(SIGTERM, &sa, nullptr);
     fprintf(stderr, "beyla: tracing; Ctrl-C to stop\n");
 
-    double deadline = duration > 0 ? now_s() + duration : 0;
+    double deadline = duration > 0 ? monotonic_s() + duration : 0;
     int rc = 0;
-    while (!g_stop && (!deadline || now_s() < deadline)) {
+    while (!g_stop && (!deadline || monotonic_s() < deadline)) {
         int n = beyla_tracer_poll(t, 100);
         if (n == -ENODATA) {
             // A finished replay keeps its metrics served until --duration ends.

@@ -68,10 +68,9 @@ bool is_error(const beyla_metric_point &pt, bool client) {
 
 } // namespace
 
-HttpReply prometheus_reply(const beyla_tracer *t, bool openmetrics) {
+HttpReply prometheus_reply(beyla_metrics *m, bool openmetrics) {
     HttpReply r;
     int fmt = openmetrics ? BEYLA_PROM_OPENMETRICS : BEYLA_PROM_TEXT_0_0_4;
-    beyla_metrics *m = beyla_tracer_metrics(t);
     size_t len = 0;
     char *text = m ? beyla_metrics_prometheus_dup(m, fmt, &len) : nullptr;
     if (!text) {

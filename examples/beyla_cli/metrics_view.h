@@ -11,9 +11,9 @@
 
 #include "http_server.h"
 
-// The answer to a scrape: the tracer's snapshot in the Prometheus text format (OpenMetrics
-// when asked for), or 503 when it cannot be had.
-HttpReply prometheus_reply(const beyla_tracer *t, bool openmetrics);
+// The answer to a scrape: snapshot m (taken over, freed here; NULL with errno set when it
+// could not be had: 503) in the Prometheus text format, OpenMetrics when asked for.
+HttpReply prometheus_reply(beyla_metrics *m, bool openmetrics);
 // Writes the tracer's snapshot to path as JSON (one line); false, said on stderr, on failure.
 bool write_metrics_json(const beyla_tracer *t, const char *path);
 
