@@ -186,6 +186,12 @@ enum beyla_protocol {
 	BEYLA_PROTO_HTTP1 = 1, /* HTTP/1.0 and 1.1; JSON "http" */
 	BEYLA_PROTO_HTTP2 = 2, /* HTTP/2 (h2c, h2 over TLS); JSON "http" with network.protocol.version "2" */
 	BEYLA_PROTO_GRPC = 3,  /* gRPC over HTTP/2; JSON "grpc" */
+	/* Since 0.4. */
+	BEYLA_PROTO_POSTGRESQL = 4, /* PostgreSQL v3 wire protocol; JSON "postgresql" */
+	BEYLA_PROTO_MYSQL = 5,      /* MySQL and MariaDB client/server protocol; JSON "mysql" */
+	BEYLA_PROTO_REDIS = 6,      /* RESP2/RESP3; JSON "redis" */
+	BEYLA_PROTO_MEMCACHED = 7,  /* memcached text and meta protocol; JSON "memcached" */
+	BEYLA_PROTO_DNS = 8,        /* DNS over UDP and TCP; JSON "dns" */
 };
 
 enum beyla_attr_type {

@@ -20,6 +20,11 @@ const char *protocol_name(int protocol) {
     case BEYLA_PROTO_HTTP1:
     case BEYLA_PROTO_HTTP2: return "http";
     case BEYLA_PROTO_GRPC: return "grpc";
+    case BEYLA_PROTO_POSTGRESQL: return "postgresql";
+    case BEYLA_PROTO_MYSQL: return "mysql";
+    case BEYLA_PROTO_REDIS: return "redis";
+    case BEYLA_PROTO_MEMCACHED: return "memcached";
+    case BEYLA_PROTO_DNS: return "dns";
     default: return "unknown";
     }
 }
