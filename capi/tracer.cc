@@ -58,6 +58,7 @@ BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *
         o.payload_prefix = prefix ? prefix : BEYLA_DEFAULT_PAYLOAD;
         o.ring_size = BEYLA_OPTS_GET(opts, ring_size, 0u);
         o.capture_url_query = BEYLA_OPTS_GET(opts, capture_url_query, false);
+        o.capture_db_query_raw = BEYLA_OPTS_GET(opts, capture_db_query_raw, false);
         if (const char *p = BEYLA_OPTS_GET(opts, replay_path, nullptr)) o.replay_path = p;
         if (const char *p = BEYLA_OPTS_GET(opts, record_path, nullptr)) o.record_path = p;
         if (const char *p = BEYLA_OPTS_GET(opts, proc_root, nullptr)) o.proc_root = p;

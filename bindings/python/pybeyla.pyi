@@ -167,7 +167,8 @@ class Tracer:
                  replay: Optional[str] = None, record: Optional[str] = None,
                  on_span: Optional[Callable[[Span], Any]] = None, log: bool = False, tls: bool = True,
                  protocols: Sequence[str] = ..., btf_path: Optional[str] = None,
-                 metrics: Union[bool, dict[str, Any]] = False, routes: Sequence[str] = ...) -> None:
+                 metrics: Union[bool, dict[str, Any]] = False, routes: Sequence[str] = ...,
+                 db_query_raw: bool = False) -> None:
         """pids, ports (listening TCP ports) and exe (fnmatch globs on the executable path or
         base name) select the processes to trace, with the children they fork.
         transport: "auto", "ringbuf" or "perfbuf". payload_prefix: bytes copied per syscall
@@ -176,7 +177,8 @@ class Tracer:
         log: library messages to the "pybeyla" logger. tls: decrypted HTTPS through uprobes
         on TLS libraries (on by default; tls=False leaves them alone). protocols: names to
         decode ("http", "http2", "grpc"; empty: all). btf_path: a BTF file for CO-RE instead
-        of the kernel's own.
+        of the kernel's own. db_query_raw: db.query.text with its literals (off: string and
+        number literals become "?").
         metrics: True, or a dict of options (duration_buckets, size_buckets: ascending
         bounds; exponential: bool; max_series: series per group before the
         otel.metric.overflow series; route_mode: "heuristic", "low-cardinality" or

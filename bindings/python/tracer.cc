@@ -146,7 +146,7 @@ class Tracer {
            std::string transport, uint32_t payload_prefix, uint32_t ring_size, bool url_query,
            std::optional<std::string> replay, std::optional<std::string> record, py::object on_span,
            bool log, bool tls, std::vector<std::string> protocols, std::optional<std::string> btf_path,
-           py::object metrics, std::vector<std::string> routes)
+           py::object metrics, std::vector<std::string> routes, bool db_query_raw)
         : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), protocols_(std::move(protocols)),
           on_span_(std::move(on_span)) {
         MetricsArgs margs(metrics, std::move(routes));
@@ -170,6 +170,7 @@ class Tracer {
         o.payload_prefix = payload_prefix;
         o.ring_size = ring_size;
         o.capture_url_query = url_query;
+        o.capture_db_query_raw = db_query_raw;
         o.no_tls = !tls; // TLS capture is the C ABI's default too
         o.protocols = protocol_names_.data();
         o.protocol_count = protocol_names_.size();
@@ -429,14 +430,14 @@ metrics on). metrics() and prometheus() read them, from any thread.
         .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string, uint32_t,
                       uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool,
                       bool, std::vector<std::string>, std::optional<std::string>, py::object,
-                      std::vector<std::string>>(),
+                      std::vector<std::string>, bool>(),
              py::kw_only(), py::arg("pids") = std::vector<int32_t>{}, py::arg("ports") = std::vector<uint16_t>{},
              py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
              py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
              py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
              py::arg("log") = false, py::arg("tls") = true, py::arg("protocols") = std::vector<std::string>{},
              py::arg("btf_path") = py::none(), py::arg("metrics") = false,
-             py::arg("routes") = std::vector<std::string>{})
+             py::arg("routes") = std::vector<std::string>{}, py::arg("db_query_raw") = false)
         .def("start", &Tracer::start)
         .def("stop", &Tracer::stop)
         .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")

@@ -167,6 +167,7 @@ beyla_tracer *Agent::make_tracer(const AgentConfig &c, std::string &err) {
     o.payload_prefix = c.payload;
     o.ring_size = c.ring_size;
     o.capture_url_query = c.url_query;
+    o.capture_db_query_raw = c.db_query_raw;
     o.no_tls = !c.tls;
     o.protocols = protos.data();
     o.protocol_count = protos.size();

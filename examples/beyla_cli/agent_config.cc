@@ -173,7 +173,7 @@ void apply_yaml(AgentConfig &c, const YAML::Node &root) {
             }
     }
     if (auto t = root["tracer"]) {
-        check_keys(t, "tracer", {"transport", "payload", "ring_size", "tls", "url_query", "protocols", "btf_path"});
+        check_keys(t, "tracer", {"transport", "payload", "ring_size", "tls", "url_query", "db_query_raw", "protocols", "btf_path"});
         if (auto n = t["transport"]) {
             c.transport = scalar(n, "tracer.transport");
             if (c.transport != "auto" && c.transport != "ringbuf" && c.transport != "perfbuf")
@@ -183,6 +183,7 @@ void apply_yaml(AgentConfig &c, const YAML::Node &root) {
         if (auto n = t["ring_size"]) c.ring_size = static_cast<uint32_t>(integer(n, "tracer.ring_size", 1, 1LL << 31));
         if (auto n = t["tls"]) c.tls = boolean(n, "tracer.tls");
         if (auto n = t["url_query"]) c.url_query = boolean(n, "tracer.url_query");
+        if (auto n = t["db_query_raw"]) c.db_query_raw = boolean(n, "tracer.db_query_raw");
         if (auto n = t["protocols"]) c.protocols = strings(n, "tracer.protocols");
         if (auto n = t["btf_path"]) c.btf_path = scalar(n, "tracer.btf_path");
     }

@@ -22,7 +22,7 @@ struct AgentConfig {
     // tracer
     std::string transport = "auto";
     uint32_t payload = 0, ring_size = 0;
-    bool tls = true, url_query = false;
+    bool tls = true, url_query = false, db_query_raw = false;
     std::vector<std::string> protocols;
     std::string btf_path;
     // metrics

@@ -83,6 +83,7 @@ void usage(FILE *f) {
             "  --payload N       bytes of payload copied per syscall (default 4096)\n"
             "  --ring-size N     event buffer bytes (rounded for the page size)\n"
             "  --url-query       include url.query (off by default: it may hold secrets)\n"
+            "  --db-query-raw    db.query.text with its literals (off: strings and numbers become ?)\n"
             "  --no-tls          do not probe TLS libraries (by default HTTPS is decrypted through\n"
             "                    uprobes on OpenSSL, shared or in the executable, GnuTLS and Go's\n"
             "                    crypto/tls; --tls is accepted and changes nothing)\n"
@@ -128,6 +129,7 @@ int cmd_trace(int argc, char **argv) {
         {"format", required_argument, nullptr, 'f'},   {"output", required_argument, nullptr, 'o'},
         {"transport", required_argument, nullptr, 't'}, {"payload", required_argument, nullptr, 'b'},
         {"ring-size", required_argument, nullptr, 'r'}, {"url-query", no_argument, nullptr, 'q'},
+        {"db-query-raw", no_argument, nullptr, 'Q'},
         {"tls", no_argument, nullptr, 'T'},            {"no-tls", no_argument, nullptr, 'N'},
         {"protocols", required_argument, nullptr, 'X'}, {"btf", required_argument, nullptr, 'B'},
         {"record", required_argument, nullptr, 'R'},   {"replay", required_argument, nullptr, 'L'},
@@ -183,6 +185,7 @@ int cmd_trace(int argc, char **argv) {
         case 'b': opts.payload_prefix = static_cast<uint32_t>(number(optarg, 1, 1 << 20, "payload size")); break;
         case 'r': opts.ring_size = static_cast<uint32_t>(number(optarg, 1, 1LL << 31, "ring size")); break;
         case 'q': opts.capture_url_query = true; break;
+        case 'Q': opts.capture_db_query_raw = true; break;
         case 'T': break; // the default now; accepted for command lines that name it
         case 'N': opts.no_tls = true; break;
         case 'X':

@@ -345,9 +345,12 @@ struct beyla_tracer_opts {
 	/* RED metrics aggregated inside the tracer from its spans (beyla_tracer_metrics()):
 	 * NULL for none. The struct is read by beyla_tracer_new() and not kept. Since 0.3. */
 	const struct beyla_metrics_opts *metrics;
+	/* Database spans: db.query.text exactly as sent. Off by default: string and number
+	 * literals become "?" (they may hold secrets). Since 0.4. */
+	bool capture_db_query_raw;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field metrics
+#define beyla_tracer_opts__last_field capture_db_query_raw
 
 struct beyla_tracer;
 

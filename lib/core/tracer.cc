@@ -120,6 +120,7 @@ Tracer::Tracer(TracerOptions opts)
     }
     proto_cfg_.enabled = protocols::ProtocolSet(opts_.protocols);
     proto_cfg_.counters = &counters_;
+    proto_cfg_.db_query_raw = opts_.capture_db_query_raw;
     for (const protocols::Protocol *p : protocols::registry())
         if (protocols::protocol_enabled(*p, proto_cfg_.enabled)) protocols_.push_back(p);
     for (const protocols::Protocol *p : opts_.extra_protocols) protocols_.push_back(p);

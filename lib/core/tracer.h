@@ -30,6 +30,8 @@ struct TracerOptions {
     uint32_t payload_prefix = BEYLA_DEFAULT_PAYLOAD;
     uint32_t ring_size = 0; // 0: the source's default
     bool capture_url_query = false;
+    // db.query.text with its literals (off: masked).
+    bool capture_db_query_raw = false;
     // Decrypted TLS through uprobes on TLS libraries (OpenSSL shared or linked in, GnuTLS);
     // spans get url.scheme=https.
     bool capture_tls = false;

@@ -187,6 +187,9 @@ struct ProtocolConfig {
     ProtocolSet enabled;
     // The tracer exports no header; a parser keeps header fields only when needed.
     bool keep_headers = false;
+    // Database protocols put statements into db.query.text as sent, literals included;
+    // off: string and number literals become "?".
+    bool db_query_raw = false;
     // The tracer's protocol-specific counters; never null inside the tracer (tests may
     // leave it null: a protocol then counts into a slot of its own).
     NamedCounters *counters = nullptr;
