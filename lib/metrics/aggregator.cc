@@ -1,5 +1,7 @@
 #include "metrics/aggregator.h"
 
+#include "metrics/fast_hash.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -37,15 +39,6 @@ std::string_view normalize_method(std::string_view m) {
     return "_OTHER";
 }
 
-struct Fnv {
-    uint64_t h = 1469598103934665603ULL;
-    void bytes(const void *p, size_t n) {
-        const auto *b = static_cast<const uint8_t *>(p);
-        for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
-    }
-    template <typename T> void pod(T v) { bytes(&v, sizeof v); }
-};
-
 int family_index(Family f) {
     return static_cast<int>(f);
 }
@@ -53,7 +46,8 @@ int family_index(Family f) {
 } // namespace
 
 Aggregator::Aggregator(MetricsConfig cfg, protocols::NamedCounters *counters)
-    : cfg_(std::move(cfg)), routes_(cfg_.routes), services_(cfg_.proc_root, cfg_.host_name, cfg_.service_name) {
+    : cfg_(std::move(cfg)), routes_(cfg_.routes),
+      services_(cfg_.proc_root, cfg_.host_name, cfg_.service_name) {
     if (cfg_.duration_bounds.empty()) cfg_.duration_bounds = default_duration_bounds();
     if (cfg_.size_bounds.empty()) cfg_.size_bounds = default_size_bounds();
     check_bounds(cfg_.duration_bounds, "duration");
@@ -93,19 +87,18 @@ const RowSpec *Aggregator::row_for(const beyla_span &s) const {
     return nullptr;
 }
 
-int8_t Aggregator::slot_of(const char *key, Family f) {
-    // Direct-mapped by pointer: span attribute keys are literals (static storage).
-    KeyCacheEntry &e = keys_[(reinterpret_cast<uintptr_t>(key) >> 3) % keys_.size()];
-    if (e.key != key) {
-        e.key = key;
-        for (int8_t &s : e.slot) s = -1;
-        for (const GroupSpec &gs : metric_groups()) {
-            int8_t &slot = e.slot[family_index(gs.family)];
-            for (size_t i = 0; i < gs.attrs.size(); i++)
-                if (!strcmp(gs.attrs[i].key, key)) slot = static_cast<int8_t>(i);
-        }
+void Aggregator::fill_key(KeyCacheEntry &e, const char *key) {
+    e.key = key;
+    for (int8_t &s : e.slot) s = -1;
+    for (const GroupSpec &gs : metric_groups()) {
+        int8_t &slot = e.slot[family_index(gs.family)];
+        for (size_t i = 0; i < gs.attrs.size(); i++)
+            if (!strcmp(gs.attrs[i].key, key)) slot = static_cast<int8_t>(i);
     }
-    return e.slot[family_index(f)];
+    e.role = !strcmp(key, "http.request.body.size")    ? KeyRole::kRequestBody
+             : !strcmp(key, "http.response.body.size") ? KeyRole::kResponseBody
+             : !strcmp(key, "url.path")                ? KeyRole::kUrlPath
+                                                       : KeyRole::kNone;
 }
 
 Aggregator::Hist Aggregator::make_hist(BucketsOf b) const {
@@ -118,16 +111,16 @@ Aggregator::Hist Aggregator::make_hist(BucketsOf b) const {
 }
 
 Aggregator::Series &Aggregator::series_for(Group &g, uint32_t resource, const Values &v, uint64_t start_ns) {
-    Fnv f;
-    f.pod(resource);
-    for (const Value &x : v) {
-        f.pod(x.type);
-        if (x.type == Attr::kString) {
-            f.bytes(x.str.data(), x.str.size());
-            f.pod(uint8_t(0xff)); // "ab","c" differs from "a","bc"
-        } else if (x.type) {
-            f.pod(x.num);
-        }
+    FastHash f; // collisions are resolved by comparing, below
+    f.mix(resource);
+    for (size_t i = 0; i < v.size(); i++) {
+        const Value &x = v[i];
+        if (!x.type) continue;
+        f.mix(i << 8 | x.type);
+        if (x.type == Attr::kString)
+            f.str(x.str);
+        else if (x.type)
+            f.mix(static_cast<uint64_t>(x.num));
     }
     uint64_t h = f.h;
     for (auto it = g.index.find(h); it != g.index.end(); it = g.index.find(++h)) {
@@ -186,16 +179,17 @@ void Aggregator::record(const beyla_span &span) {
     for (size_t i = 0; i < span.attr_count; i++) {
         const beyla_attr &a = span.attrs[i];
         if (!a.key) continue;
+        const KeyCacheEntry &key = key_entry(a.key);
         if (a.type == BEYLA_ATTR_INT) {
             // Body sizes are values, not attributes.
-            if (a.key[0] == 'h' && !strcmp(a.key, "http.request.body.size"))
+            if (key.role == KeyRole::kRequestBody)
                 req_body = a.num;
-            else if (a.key[0] == 'h' && !strcmp(a.key, "http.response.body.size"))
+            else if (key.role == KeyRole::kResponseBody)
                 resp_body = a.num;
-        } else if (a.key[0] == 'u' && !strcmp(a.key, "url.path") && a.str) {
+        } else if (key.role == KeyRole::kUrlPath && a.str) {
             path = a.str;
         }
-        const int8_t slot = slot_of(a.key, fam);
+        const int8_t slot = key.slot[family_index(fam)];
         if (slot < 0 || !g.slot_used[static_cast<size_t>(slot)]) continue;
         Value &x = v[static_cast<size_t>(slot)];
         if (a.type == BEYLA_ATTR_INT) {

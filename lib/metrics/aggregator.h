@@ -37,7 +37,7 @@ struct MetricsConfig {
     uint32_t max_series = 2000;  // per metric group
     uint32_t optional_attrs = 0; // OptionalAttr bits
     std::string proc_root = "/proc";
-    std::string host_name; // "" = gethostname()
+    std::string host_name;    // "" = gethostname()
     std::string service_name; // "" = each process's own (see service.h)
 
     static constexpr size_t kMaxBounds = 256;
@@ -91,13 +91,22 @@ class Aggregator {
         int8_t method_slot = -1, route_slot = -1; // slots the aggregator rewrites
     };
     // Per attribute key pointer (span keys have static storage): its slot in each family.
+    // What a key means to record() beyond its slot (a value rather than an attribute).
+    enum class KeyRole : uint8_t { kNone, kRequestBody, kResponseBody, kUrlPath };
     struct KeyCacheEntry {
         const char *key = nullptr;
         int8_t slot[3] = {-1, -1, -1};
+        KeyRole role = KeyRole::kNone;
     };
 
     const RowSpec *row_for(const beyla_span &s) const;
-    int8_t slot_of(const char *key, Family f);
+    // Direct-mapped by pointer: span attribute keys are literals (static storage).
+    const KeyCacheEntry &key_entry(const char *key) {
+        KeyCacheEntry &e = keys_[(reinterpret_cast<uintptr_t>(key) >> 3) % keys_.size()];
+        if (e.key != key) fill_key(e, key);
+        return e;
+    }
+    void fill_key(KeyCacheEntry &e, const char *key);
     Series &series_for(Group &g, uint32_t resource, const Values &v, uint64_t start_ns);
     void add(Group &g, Series &s, const beyla_span &span);
     Hist make_hist(BucketsOf b) const;

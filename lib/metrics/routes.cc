@@ -1,6 +1,10 @@
 #include "metrics/routes.h"
 
+#include <array>
+#include <cstring>
+
 #include "common/error.h"
+#include "metrics/fast_hash.h"
 
 namespace beyla::metrics {
 
@@ -39,19 +43,44 @@ bool is_uuid(std::string_view s) {
 
 } // namespace
 
+namespace {
+
+// Character classes of a path segment, one table lookup per byte (routes run per span).
+enum : uint8_t { kDigit = 1, kHex = 2, kUpper = 4, kLower = 8, kToken = 16 };
+
+constexpr std::array<uint8_t, 256> make_classes() {
+    std::array<uint8_t, 256> t{};
+    for (int c = 0; c < 256; c++) {
+        uint8_t m = 0;
+        if (c >= '0' && c <= '9') m |= kDigit | kHex | kToken;
+        if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) m |= kHex;
+        if (c >= 'A' && c <= 'Z') m |= kUpper | kToken;
+        if (c >= 'a' && c <= 'z') m |= kLower | kToken;
+        if (c == '-' || c == '_' || c == '+' || c == '=' || c == '.' || c == '~') m |= kToken;
+        t[static_cast<size_t>(c)] = m;
+    }
+    return t;
+}
+constexpr std::array<uint8_t, 256> kClasses = make_classes();
+
+} // namespace
+
 bool RouteMatcher::looks_like_id(std::string_view s) {
     if (s.empty()) return false;
-    bool digits = true, hex = true, b64 = true;
-    bool has_digit = false, has_upper = false, has_lower = false;
+    uint8_t all = 0xff, any = 0;
     for (char c : s) {
-        const bool d = c >= '0' && c <= '9';
-        const bool up = c >= 'A' && c <= 'Z', low = c >= 'a' && c <= 'z';
-        has_digit |= d, has_upper |= up, has_lower |= low;
-        digits &= d;
-        hex &= is_hex(c);
-        b64 &= d || up || low || c == '-' || c == '_' || c == '+' || c == '=' || c == '.' || c == '~';
+        const uint8_t m = kClasses[static_cast<uint8_t>(c)];
+        all &= m, any |= m;
     }
-    if (digits || is_uuid(s)) return true;
+    return id_of(s, all, any);
+}
+
+// Whether a segment is identifier-like, from its bytes' classes (all: AND, any: OR).
+bool RouteMatcher::id_of(std::string_view s, uint8_t all, uint8_t any) {
+    if (s.empty()) return false;
+    const bool digits = all & kDigit, hex = all & kHex, b64 = all & kToken;
+    const bool has_digit = any & kDigit, has_upper = any & kUpper, has_lower = any & kLower;
+    if (digits || (s.size() == 36 && is_uuid(s))) return true;
     if (hex && s.size() >= 8 && has_digit) return true;
     // A long token mixing character classes (base64, base64url, random ids); a long
     // lower-case slug ("my-first-article") stays.
@@ -101,18 +130,47 @@ const RouteMatcher::Pattern *RouteMatcher::match(std::string_view path) const {
 
 std::string_view RouteMatcher::route(std::string_view path) {
     // The query never belongs to a route (a span's path has none, a raw target might).
-    if (size_t q = path.find_first_of("?#"); q != std::string_view::npos) path = path.substr(0, q);
+    if (const void *q = memchr(path.data(), '?', path.size()))
+        path = path.substr(0, static_cast<size_t>(static_cast<const char *>(q) - path.data()));
+    if (const void *q = memchr(path.data(), '#', path.size()))
+        path = path.substr(0, static_cast<size_t>(static_cast<const char *>(q) - path.data()));
+    if (path.size() > kCachedPath) return compute(path);
+    if (cache_.empty()) cache_.resize(kCacheEntries);
+    FastHash fh;
+    fh.str(path);
+    const size_t h = fh.h;
+    CacheEntry &e = cache_[h % kCacheEntries];
+    if (e.used && e.hash == h && e.path == path) return e.route;
+    const std::string_view r = compute(path);
+    e.route.assign(r);
+    e.path.assign(path);
+    e.hash = h;
+    e.used = true;
+    return e.route;
+}
+
+std::string_view RouteMatcher::compute(std::string_view path) {
     if (const Pattern *p = match(path)) return p->text;
     out_.clear();
     if (cfg_.mode == RouteMode::kPatternsOnly) return out_ = "/**";
-    size_t pos = 0;
-    for_each_segment(path, [&](std::string_view seg) {
+    // One pass: segments split at '/', each byte's class gathered on the way ("/a/b/" is
+    // "a", "b" and an empty last segment).
+    size_t i = !path.empty() && path[0] == '/' ? 1 : 0;
+    if (path.size() <= i) return out_ = "/";
+    for (size_t pos = 0;; pos++) {
+        const size_t start = i;
+        uint8_t all = 0xff, any = 0;
+        for (; i < path.size() && path[i] != '/'; i++) {
+            const uint8_t m = kClasses[static_cast<uint8_t>(path[i])];
+            all &= m, any |= m;
+        }
+        const std::string_view seg = path.substr(start, i - start);
         if (pos == kMaxSegments) {
             out_ += "/**";
-            return false;
+            break;
         }
         out_.push_back('/');
-        bool star = seg.size() > kMaxSegmentLength || looks_like_id(seg);
+        bool star = seg.size() > kMaxSegmentLength || id_of(seg, all, any);
         if (!star && cfg_.mode == RouteMode::kLowCardinality && !seg.empty()) {
             auto &seen = seen_[std::min(pos, kTrackedPositions - 1)];
             if (seen.find(seg) == seen.end()) {
@@ -126,10 +184,9 @@ std::string_view RouteMatcher::route(std::string_view path) {
             out_.push_back('*');
         else
             out_.append(seg);
-        pos++;
-        return true;
-    });
-    if (out_.empty()) out_ = "/";
+        if (i >= path.size()) break;
+        i++; // past the '/'
+    }
     return out_;
 }
 

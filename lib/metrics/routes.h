@@ -41,6 +41,10 @@ class RouteMatcher {
     static bool looks_like_id(std::string_view seg);
 
   private:
+    static bool id_of(std::string_view seg, uint8_t all_classes, uint8_t any_class);
+
+  public:
+  private:
     struct Pattern {
         std::string text;
         std::vector<std::string> segments; // "{x}" and "*" match one segment
@@ -56,6 +60,21 @@ class RouteMatcher {
     std::vector<Pattern> patterns_;
     std::vector<std::unordered_set<std::string, Hash, std::equal_to<>>> seen_; // by position
     std::string out_;
+    std::string_view compute(std::string_view path);
+
+    // Recent paths and their routes, direct-mapped by the path's hash: traffic repeats its
+    // paths, and a route costs a walk over every segment. A path's route never changes (in
+    // the low-cardinality mode a value admitted stays admitted and a full position stays
+    // full), so an entry is valid until it is replaced. Paths longer than kCachedPath are
+    // not kept (a cardinality attack then costs the walk, not memory).
+    struct CacheEntry {
+        size_t hash = 0;
+        std::string path, route;
+        bool used = false;
+    };
+    static constexpr size_t kCacheEntries = 1024;
+    static constexpr size_t kCachedPath = 256;
+    std::vector<CacheEntry> cache_;
 };
 
 } // namespace beyla::metrics
