@@ -67,3 +67,33 @@ TEST_CASE("routes: low-cardinality mode caps values per segment position", "[met
     CHECK(po.route("/api/1") == "/api/{x}");
     CHECK(po.route("/else") == "/**");
 }
+
+TEST_CASE("routes: remembered routes stay right past the cache and the cap", "[metrics][routes]") {
+    RouteConfig cfg;
+    cfg.mode = RouteMode::kLowCardinality;
+    cfg.segment_cardinality = 2;
+    RouteMatcher r(cfg);
+    CHECK(r.route("/a/x") == "/a/x");
+    CHECK(r.route("/a/y") == "/a/y");
+    CHECK(r.route("/a/z") == "/a/*");         // the position is full
+    for (int round = 0; round < 2; round++) { // the second round comes from the cache
+        CHECK(r.route("/a/x") == "/a/x");
+        CHECK(r.route("/a/z") == "/a/*");
+        CHECK(r.route("/a/x?q=1") == "/a/x");
+    }
+    // Far more distinct paths than remembered: each still gets its own route.
+    RouteMatcher h({});
+    for (int i = 0; i < 5000; i++) REQUIRE(h.route("/p/" + std::to_string(i) + "/q") == "/p/*/q");
+    for (int i = 0; i < 3000; i++) {
+        const std::string word(1, static_cast<char>('a' + i % 26));
+        REQUIRE(h.route("/w/" + word + std::to_string(i % 7) + "/end/") ==
+                "/w/" + word + std::to_string(i % 7) + "/end/");
+    }
+    // A path too long to remember.
+    std::string long_path = "/l/" + std::string(300, 'k');
+    CHECK(h.route(long_path) == "/l/*"); // a segment over 64 characters
+    CHECK(h.route(long_path) == "/l/*");
+    CHECK(h.route("/") == "/");
+    CHECK(h.route("") == "/");
+    CHECK(h.route("/a//b") == "/a//b");
+}
