@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace beyla {
@@ -71,7 +72,15 @@ const beyla_span &SpanBuilder::build(const SpanInput &in) {
         if (strings == extra_.size()) extra_.emplace_back();
         add_str(a.key, extra_[strings++], a.str);
     }
-    if (!ex.error_type.empty()) add_str("error.type", error_, ex.error_type);
+    if (!ex.error_type.empty()) {
+        add_str("error.type", error_, ex.error_type);
+    } else if (ex.status >= (in.kind == BEYLA_SPAN_SERVER ? 500 : 400) && ex.status <= 999) {
+        // OpenTelemetry's HTTP conventions: a server's 5xx and a client's 4xx/5xx are errors,
+        // error.type being the status code.
+        char code[4];
+        snprintf(code, sizeof code, "%d", ex.status);
+        add_str("error.type", error_, code);
+    }
     exe_.assign(in.exe.data(), in.exe.size());
 
     span_ = beyla_span{};

@@ -28,6 +28,7 @@ struct Captured {
     int64_t server_port = -1, client_port = -1;
     bool has_query = false;
     std::string scheme;
+    std::string error_type;
 };
 
 std::vector<Captured> replay(const std::vector<std::vector<uint8_t>> &events, beyla_stats *stats = nullptr,
@@ -46,6 +47,7 @@ std::vector<Captured> replay(const std::vector<std::vector<uint8_t>> &events, be
             if (k == "client.port") c.client_port = s.attrs[i].num;
             if (k == "url.query") c.has_query = true;
             if (k == "url.scheme") c.scheme = s.attrs[i].str;
+            if (k == "error.type") c.error_type = s.attrs[i].str;
         }
         out.push_back(c);
     };
@@ -86,6 +88,22 @@ TEST_CASE("replay: a server request/response becomes one span", "[tracer][replay
     CHECK(st.connections == 1);
     CHECK(st.parse_errors == 0);
     CHECK(st.events == 4);
+}
+
+TEST_CASE("replay: a server's 5xx carries error.type, its 4xx does not", "[tracer][replay]") {
+    const std::string r500 = "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n";
+    const std::string r404 = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    auto spans = replay({conn_event(BEYLA_EV_CONN_OPEN, 100, 7, 0xabc, 1000),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 2000, kReq),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 5000, r500),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_INGRESS, 6000, kReq),
+                         data_event(100, 7, 0xabc, BEYLA_DIR_EGRESS, 7000, r404),
+                         conn_event(BEYLA_EV_CONN_CLOSE, 100, 7, 0xabc, 9000)});
+    REQUIRE(spans.size() == 2);
+    CHECK(spans[0].status == 503);
+    CHECK(spans[0].error_type == "503");
+    CHECK(spans[1].status == 404);
+    CHECK(spans[1].error_type.empty());
 }
 
 // A data event with extra flags and syscall (the TLS probes' and their nested syscalls').
