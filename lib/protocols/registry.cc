@@ -2,6 +2,7 @@
 
 #include "protocols/http1/protocol.h"
 #include "protocols/http2/protocol.h"
+#include "protocols/memcached/protocol.h"
 #include "protocols/redis/protocol.h"
 
 namespace beyla::protocols {
@@ -14,6 +15,7 @@ namespace {
 const Protocol *const kProtocols[] = {
     &http2::protocol(),
     &redis::protocol(),
+    &memcached::protocol(),
     &http1::protocol(),
 };
 
