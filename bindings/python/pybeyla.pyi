@@ -176,7 +176,7 @@ class Tracer:
         replay / record: decode a recording instead of the kernel / also write one.
         log: library messages to the "pybeyla" logger. tls: decrypted HTTPS through uprobes
         on TLS libraries (on by default; tls=False leaves them alone). protocols: names to
-        decode ("http", "http2", "grpc"; empty: all). btf_path: a BTF file for CO-RE instead
+        decode ("http", "http2", "grpc", "redis", "memcached"; empty: all). btf_path: a BTF file for CO-RE instead
         of the kernel's own. db_query_raw: db.query.text with its literals (off: string and
         number literals become "?").
         metrics: True, or a dict of options (duration_buckets, size_buckets: ascending

@@ -329,7 +329,7 @@ struct beyla_tracer_opts {
 	 * set. */
 	bool capture_tls;
 	/* Protocols to decode, by name (beyla_protocol_list()): "http" (HTTP/1.x), "http2",
-	 * "grpc", ...; protocol_count 0 decodes every one. An unknown name fails with -EINVAL.
+	 * "grpc", "redis", "memcached" (Since 0.4), ...; protocol_count 0 decodes every one. An unknown name fails with -EINVAL.
 	 * Since 0.2. */
 	const char *const *protocols;
 	size_t protocol_count;
