@@ -192,3 +192,61 @@ def test_redis_python_client_spans(trace, procs, redis_server, tmpdir_path):
     # Pub/sub messages are pushes, not spans.
     if lossless(t):
         assert t.stats.get("redis.pushes") == 3, t.stats
+
+
+def test_redis_over_its_unix_socket(trace, procs, redis_server, tmpdir_path):
+    """The server selected by its socket's path (--unix), redis-cli and redis-benchmark over
+    the socket; and a python3-redis client over it, traced for its client spans."""
+    sock = redis_server.sock
+    t = trace("--unix", sock)
+
+    def ucli(*args, check=True):
+        r = subprocess.run(["redis-cli", "-s", sock] + list(args), capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 or not check, r.stderr
+        return r.stdout
+
+    ucli("CONFIG", "RESETSTAT")
+    ucli("SET", "u", "1")
+    assert "WRONGTYPE" in ucli("LPUSH", "u", "x", check=False)
+    subprocess.run(["redis-benchmark", "-s", sock, "-n", "20000", "-P", "1", "-q", "-t", "set,get"], check=True,
+                   capture_output=True, timeout=300)
+    want = commandstats(redis_server.port)  # over TCP: not a unix-socket span
+    spans = t.stop()
+    mine = [s for s in server_spans(spans, redis_server.pid) if s.get("network.transport") == "unix"]
+    assert mine
+    for s in mine[:200]:
+        assert s["protocol"] == "redis" and s["server.address"] == sock
+        assert "server.port" not in s and "client.address" not in s
+    unix_want = Counter({k: v for k, v in want.items() if k not in HARNESS})
+    compare(ops(mine), unix_want, t)
+    assert want["SET"] == 20001 and want["GET"] == 20000
+    assert [s["error.type"] for s in mine if "error.type" in s] == ["WRONGTYPE"] or not lossless(t)
+
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        pytest.skip("python3-redis is not installed (Debian package python3-redis)")
+    app = os.path.join(tmpdir_path, "unix_client.py")
+    with open(app, "w") as f:
+        f.write(textwrap.dedent("""
+            import sys, time, redis
+            sys.stdin.readline()
+            r = redis.Redis(unix_socket_path=sys.argv[1])
+            for i in range(25):
+                r.set("c%d" % i, i)
+                r.get("c%d" % i)
+            # The path is found from the server's socket while it lives (see ARCHITECTURE).
+            time.sleep(1)
+            print("done")
+        """))
+    cli(redis_server.port, "CONFIG", "RESETSTAT")
+    c = procs(["/usr/bin/python3", app, sock], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    t2 = trace("--pid", str(c.pid))
+    out, _ = c.communicate("go\n", timeout=120)
+    assert c.returncode == 0 and "done" in out
+    want = commandstats(redis_server.port)
+    spans = t2.stop()
+    mine = [s for s in client_spans(spans) if s["process.pid"] == c.pid]
+    assert all(s["network.transport"] == "unix" and s["server.address"] == sock for s in mine)
+    compare(ops(mine), want, t2)
+    assert want["SET"] == 25 and want["GET"] == 25
