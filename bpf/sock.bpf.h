@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
- * From a file descriptor of the current task to its TCP socket. Two builds of the same
+ * From a file descriptor of the current task to its TCP or unix-domain stream socket. Two builds of the same
  * programs (user space loads the first that the kernel takes):
  *  - BEYLA_TASK_BTF (socket_trace_btf.bpf.c): typed pointers from bpf_get_current_task_btf()
  *    and the bpf_rdonly_cast kfunc (6.2+, kernel BTF), so that the walk is plain loads
@@ -22,6 +22,12 @@
 #endif
 #ifndef AF_INET6
 #define AF_INET6 10
+#endif
+#ifndef AF_UNIX
+#define AF_UNIX 1
+#endif
+#ifndef SOCK_STREAM
+#define SOCK_STREAM 1
 #endif
 #ifndef S_IFMT
 #define S_IFMT 00170000
@@ -74,11 +80,15 @@ static __always_inline bool fd_to_tcp_sock(__s64 fd, struct sock_ref *out)
 	if (!sk)
 		return false;
 	__u16 family = sk->__sk_common.skc_family;
-	if (family != AF_INET && family != AF_INET6)
+	/* A plain u16 on every kernel with bpf_rdonly_cast (they were bitfields before 5.6). */
+	if (family == AF_UNIX) {
+		if (sk->sk_type != SOCK_STREAM)
+			return false;
+	} else if (family != AF_INET && family != AF_INET6) {
 		return false;
-	/* A plain u16 on every kernel with bpf_rdonly_cast (it was a bitfield before 5.6). */
-	if (sk->sk_protocol != IPPROTO_TCP)
+	} else if (sk->sk_protocol != IPPROTO_TCP) {
 		return false;
+	}
 	out->sk = sk;
 	out->id = inode->i_ino;
 	return true;
@@ -113,18 +123,61 @@ static __always_inline bool fd_to_tcp_sock(__s64 fd, struct sock_ref *out)
 	if (!sk)
 		return false;
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (family != AF_INET && family != AF_INET6)
+	/* sk_protocol and sk_type were bitfields before 5.6 and u16s since: the probed
+	 * bitfield reads handle both layouts. */
+	if (family == AF_UNIX) {
+		__u64 type = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_type);
+		if (type != SOCK_STREAM)
+			return false;
+	} else if (family != AF_INET && family != AF_INET6) {
 		return false;
-	/* sk_protocol was an 8-bit bitfield before 5.6 and a u16 since: the probed bitfield
-	 * read handles both layouts. */
-	__u64 proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
-	if (proto != IPPROTO_TCP)
-		return false;
+	} else {
+		__u64 proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+		if (proto != IPPROTO_TCP)
+			return false;
+	}
 	out->sk = sk;
 	out->id = BPF_CORE_READ(inode, i_ino);
 	return true;
 }
 #endif /* BEYLA_TASK_BTF */
+
+/* CO-RE views of the unix socket and of the inode allocated with each socket: relocated
+ * against the kernel's own types, and left out where the kernel has none (unix built as a
+ * module has no types in vmlinux's BTF). */
+struct unix_sock___beyla {
+	struct sock *peer;
+} __attribute__((preserve_access_index));
+struct socket_alloc___beyla {
+	struct socket socket;
+	struct inode vfs_inode;
+} __attribute__((preserve_access_index));
+
+/* Inode number of the socket sk belongs to, 0 when unknown. */
+static __always_inline __u64 sock_ino(struct sock *sk)
+{
+	struct socket *s = BPF_CORE_READ(sk, sk_socket);
+	if (!s || !bpf_core_field_exists(((struct socket_alloc___beyla *)0)->vfs_inode))
+		return 0;
+	struct socket_alloc___beyla *sa = (void *)s;
+	return BPF_CORE_READ(sa, vfs_inode.i_ino);
+}
+
+/* A unix stream socket has no addresses of the kind TCP's have: laddr holds its own inode
+ * number, raddr its peer's (8 bytes each, host order), from which user space finds the path
+ * (/proc/net/unix lists a bound socket's, and an accepted socket's, by inode). */
+static __always_inline void unix_addr(struct sock *sk, struct beyla_sockaddr *a)
+{
+	__u64 own = sock_ino(sk), peer_ino = 0;
+	if (bpf_core_field_exists(((struct unix_sock___beyla *)0)->peer)) {
+		struct unix_sock___beyla *u = (void *)sk;
+		struct sock *peer = BPF_CORE_READ(u, peer);
+		if (peer)
+			peer_ino = sock_ino(peer);
+	}
+	__builtin_memcpy(a->laddr, &own, 8);
+	__builtin_memcpy(a->raddr, &peer_ino, 8);
+}
 
 /* Local and remote address of sk; IPv4 as v4-mapped IPv6, ports in host order. */
 #ifdef BEYLA_TASK_BTF
@@ -136,6 +189,10 @@ static __always_inline void sock_addr(struct sock *sk_in, struct beyla_sockaddr 
 		return;
 	__u16 family = sk->__sk_common.skc_family;
 	a->family = family;
+	if (family == AF_UNIX) {
+		unix_addr(sk_in, a);
+		return;
+	}
 	a->lport = sk->__sk_common.skc_num; /* host order */
 	a->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (family == AF_INET6) {
@@ -159,6 +216,10 @@ static __always_inline void sock_addr(struct sock *sk, struct beyla_sockaddr *a)
 	__builtin_memset(a, 0, sizeof(*a));
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	a->family = family;
+	if (family == AF_UNIX) {
+		unix_addr(sk, a);
+		return;
+	}
 	a->lport = BPF_CORE_READ(sk, __sk_common.skc_num); /* host order */
 	a->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET6) {

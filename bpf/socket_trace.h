@@ -82,7 +82,7 @@ struct beyla_sockaddr {
 	__u8 raddr[16];
 	__u16 lport;
 	__u16 rport;
-	__u16 family; /* AF_INET or AF_INET6, 0 when unknown */
+	__u16 family; /* AF_INET, AF_INET6 or AF_UNIX (laddr/raddr: own and peer inode), 0 unknown */
 	__u16 _pad;
 };
 

@@ -12,7 +12,6 @@
 #include "core/tracer.h"
 #include "protocols/registry.h"
 
-
 using beyla::capi::guard;
 
 extern "C" {
@@ -48,6 +47,13 @@ BEYLA_API struct beyla_tracer *beyla_tracer_new(const struct beyla_tracer_opts *
         for (size_t i = 0; i < nglobs; i++) {
             if (!globs[i] || !*globs[i]) beyla::fail(EINVAL, "empty executable glob");
             o.selection.exe_globs.emplace_back(globs[i]);
+        }
+        const char *const *unix_paths = BEYLA_OPTS_GET(opts, unix_paths, nullptr);
+        size_t nunix = BEYLA_OPTS_GET(opts, unix_path_count, 0);
+        if (nunix && !unix_paths) beyla::fail(EINVAL, "unix_path_count is set but unix_paths is NULL");
+        for (size_t i = 0; i < nunix; i++) {
+            if (!unix_paths[i] || !*unix_paths[i]) beyla::fail(EINVAL, "empty unix socket path");
+            o.selection.unix_paths.emplace_back(unix_paths[i]);
         }
         beyla_span_fn fn = BEYLA_OPTS_GET(opts, on_span, nullptr);
         void *ctx = BEYLA_OPTS_GET(opts, span_ctx, nullptr);

@@ -3,7 +3,7 @@
 # many inputs each one executed. Not part of ctest: run it by hand or on a schedule.
 # Usage: scripts/fuzz.sh [SECONDS | -runs=N] [TARGET...]
 #   SECONDS  per target (default 60); -runs=N runs N inputs per target instead.
-#   TARGET   http1_parse http1_stitcher data_stream caps_parsers event_decoder http2_frames hpack (default all)
+#   TARGET   http1_parse http1_stitcher data_stream caps_parsers event_decoder http2_frames hpack redis memcached (default all)
 # Env: BEYLA_FUZZ_BUILD (build dir, default build-fuzz), FUZZ_JOBS (make -j, default 2),
 #      FUZZ_NO_BUILD=1 to run what is built (e.g. a second run beside the first),
 #      FUZZ_MAX_LEN (input bytes; default 1024, 2048 for event_decoder: short inputs run
@@ -17,7 +17,7 @@ src=$PWD
 limit=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(http1_parse http1_stitcher data_stream caps_parsers event_decoder http2_frames hpack)
+[ ${#targets[@]} -gt 0 ] || targets=(http1_parse http1_stitcher data_stream caps_parsers event_decoder http2_frames hpack redis memcached)
 if [[ $limit == -runs=* ]]; then stop=$limit; else stop=-max_total_time=$limit; fi
 
 build=${BEYLA_FUZZ_BUILD:-build-fuzz}

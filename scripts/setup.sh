@@ -19,6 +19,8 @@ packages=(
   # GOPATH sources under /usr/share/gocode; Python's grpcio
   nghttp2-server nghttp2-client golang-golang-x-net-dev golang-google-grpc-dev python3-grpcio
   prometheus  # promtool and a server for the metrics integration test
+  # database and cache tests: real servers, their own clients and Python drivers
+  redis-server redis-tools memcached python3-redis python3-pymemcache
   # scripts/second-kernel.sh: Debian's cloud kernel under qemu (TCG), busybox as its user space
   qemu-system-x86 busybox-static
 )

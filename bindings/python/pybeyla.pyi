@@ -168,15 +168,16 @@ class Tracer:
                  on_span: Optional[Callable[[Span], Any]] = None, log: bool = False, tls: bool = True,
                  protocols: Sequence[str] = ..., btf_path: Optional[str] = None,
                  metrics: Union[bool, dict[str, Any]] = False, routes: Sequence[str] = ...,
-                 db_query_raw: bool = False) -> None:
-        """pids, ports (listening TCP ports) and exe (fnmatch globs on the executable path or
-        base name) select the processes to trace, with the children they fork.
+                 db_query_raw: bool = False, unix: Sequence[str] = ...) -> None:
+        """pids, ports (listening TCP ports), unix (paths of listening unix stream sockets, at
+        start) and exe (fnmatch globs on the executable path or base name) select the
+        processes to trace, with the children they fork.
         transport: "auto", "ringbuf" or "perfbuf". payload_prefix: bytes copied per syscall
         (0: 4096). ring_size: event buffer bytes (0: the plan's). url_query: emit url.query.
         replay / record: decode a recording instead of the kernel / also write one.
         log: library messages to the "pybeyla" logger. tls: decrypted HTTPS through uprobes
         on TLS libraries (on by default; tls=False leaves them alone). protocols: names to
-        decode ("http", "http2", "grpc"; empty: all). btf_path: a BTF file for CO-RE instead
+        decode ("http", "http2", "grpc", "redis", "memcached"; empty: all). btf_path: a BTF file for CO-RE instead
         of the kernel's own. db_query_raw: db.query.text with its literals (off: string and
         number literals become "?").
         metrics: True, or a dict of options (duration_buckets, size_buckets: ascending

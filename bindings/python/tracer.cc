@@ -19,7 +19,9 @@ namespace py = pybind11;
 
 namespace {
 
-const char *kind_name(int k) { return k == BEYLA_SPAN_SERVER ? "server" : k == BEYLA_SPAN_CLIENT ? "client" : "unknown"; }
+const char *kind_name(int k) {
+    return k == BEYLA_SPAN_SERVER ? "server" : k == BEYLA_SPAN_CLIENT ? "client" : "unknown";
+}
 
 py::dict span_dict(const beyla_span *s) {
     py::dict d;
@@ -35,15 +37,19 @@ py::dict span_dict(const beyla_span *s) {
     d["span_id"] = hex(s->span_id, sizeof(s->span_id));
     d["start_time_unix_nano"] = s->start_time_unix_nano;
     d["end_time_unix_nano"] = s->end_time_unix_nano;
-    d["duration_ns"] = s->end_time_unix_nano >= s->start_time_unix_nano ? s->end_time_unix_nano - s->start_time_unix_nano : 0;
+    d["duration_ns"] = s->end_time_unix_nano >= s->start_time_unix_nano
+                           ? s->end_time_unix_nano - s->start_time_unix_nano
+                           : 0;
     d["process.pid"] = s->pid;
     d["thread.id"] = s->tid;
     d["process.executable.name"] = s->exe ? s->exe : "";
     for (size_t i = 0; i < s->attr_count; i++) {
         const beyla_attr &a = s->attrs[i];
         if (!a.key) continue;
-        if (a.type == BEYLA_ATTR_INT) d[a.key] = a.num;
-        else d[a.key] = a.str ? a.str : "";
+        if (a.type == BEYLA_ATTR_INT)
+            d[a.key] = a.num;
+        else
+            d[a.key] = a.str ? a.str : "";
     }
     return d;
 }
@@ -75,9 +81,12 @@ void log_to_python(beyla_log_level level, const char *msg, void *) {
 py::dict attrs_dict(const beyla_attr *a, size_t n) {
     py::dict d;
     for (size_t i = 0; i < n; i++) {
-        if (a[i].type == BEYLA_ATTR_STRING) d[a[i].key] = a[i].str ? a[i].str : "";
-        else if (a[i].type == BEYLA_ATTR_BOOL) d[a[i].key] = a[i].num != 0;
-        else d[a[i].key] = a[i].num;
+        if (a[i].type == BEYLA_ATTR_STRING)
+            d[a[i].key] = a[i].str ? a[i].str : "";
+        else if (a[i].type == BEYLA_ATTR_BOOL)
+            d[a[i].key] = a[i].num != 0;
+        else
+            d[a[i].key] = a[i].num;
     }
     return d;
 }
@@ -91,7 +100,8 @@ struct MetricsArgs {
     std::string service_name;
     beyla_metrics_opts opts{};
 
-    MetricsArgs(const py::object &metrics, std::vector<std::string> route_patterns) : routes(std::move(route_patterns)) {
+    MetricsArgs(const py::object &metrics, std::vector<std::string> route_patterns)
+        : routes(std::move(route_patterns)) {
         opts.sz = sizeof(opts);
         if (metrics.is_none() || (py::isinstance<py::bool_>(metrics) && !metrics.cast<bool>())) {
             on = !routes.empty();
@@ -101,26 +111,42 @@ struct MetricsArgs {
             on = true;
             for (auto [k, v] : metrics.cast<py::dict>()) {
                 std::string key = py::str(k);
-                if (key == "duration_buckets") duration = v.cast<std::vector<double>>();
-                else if (key == "size_buckets") size = v.cast<std::vector<double>>();
-                else if (key == "exponential") opts.exponential = v.cast<bool>();
-                else if (key == "exp_max_buckets") opts.exp_max_buckets = v.cast<uint32_t>();
-                else if (key == "max_series") opts.max_series = v.cast<uint32_t>();
-                else if (key == "segment_cardinality") opts.route_segment_cardinality = v.cast<uint32_t>();
-                else if (key == "service_name") service_name = v.cast<std::string>();
+                if (key == "duration_buckets")
+                    duration = v.cast<std::vector<double>>();
+                else if (key == "size_buckets")
+                    size = v.cast<std::vector<double>>();
+                else if (key == "exponential")
+                    opts.exponential = v.cast<bool>();
+                else if (key == "exp_max_buckets")
+                    opts.exp_max_buckets = v.cast<uint32_t>();
+                else if (key == "max_series")
+                    opts.max_series = v.cast<uint32_t>();
+                else if (key == "segment_cardinality")
+                    opts.route_segment_cardinality = v.cast<uint32_t>();
+                else if (key == "service_name")
+                    service_name = v.cast<std::string>();
                 else if (key == "route_mode") {
                     std::string m = v.cast<std::string>();
-                    if (m == "heuristic") opts.route_mode = BEYLA_ROUTE_HEURISTIC;
-                    else if (m == "low-cardinality") opts.route_mode = BEYLA_ROUTE_LOW_CARDINALITY;
-                    else if (m == "patterns-only") opts.route_mode = BEYLA_ROUTE_PATTERNS_ONLY;
-                    else throw py::value_error("route_mode must be 'heuristic', 'low-cardinality' or 'patterns-only'");
+                    if (m == "heuristic")
+                        opts.route_mode = BEYLA_ROUTE_HEURISTIC;
+                    else if (m == "low-cardinality")
+                        opts.route_mode = BEYLA_ROUTE_LOW_CARDINALITY;
+                    else if (m == "patterns-only")
+                        opts.route_mode = BEYLA_ROUTE_PATTERNS_ONLY;
+                    else
+                        throw py::value_error(
+                            "route_mode must be 'heuristic', 'low-cardinality' or 'patterns-only'");
                 } else if (key == "attributes") {
                     for (auto &a : v.cast<std::vector<std::string>>()) {
-                        if (a == "url.path") opts.optional_attrs |= BEYLA_METRIC_ATTR_URL_PATH;
-                        else if (a == "server.address") opts.optional_attrs |= BEYLA_METRIC_ATTR_SERVER_ADDRESS;
-                        else if (a == "client.address") opts.optional_attrs |= BEYLA_METRIC_ATTR_CLIENT_ADDRESS;
-                        else throw py::value_error("unknown metric attribute '" + a +
-                                                   "' (url.path, server.address, client.address)");
+                        if (a == "url.path")
+                            opts.optional_attrs |= BEYLA_METRIC_ATTR_URL_PATH;
+                        else if (a == "server.address")
+                            opts.optional_attrs |= BEYLA_METRIC_ATTR_SERVER_ADDRESS;
+                        else if (a == "client.address")
+                            opts.optional_attrs |= BEYLA_METRIC_ATTR_CLIENT_ADDRESS;
+                        else
+                            throw py::value_error("unknown metric attribute '" + a +
+                                                  "' (url.path, server.address, client.address)");
                     }
                 } else {
                     throw py::value_error("unknown metrics option '" + key + "'");
@@ -144,14 +170,16 @@ class Tracer {
   public:
     Tracer(std::vector<int32_t> pids, std::vector<uint16_t> ports, std::vector<std::string> exe,
            std::string transport, uint32_t payload_prefix, uint32_t ring_size, bool url_query,
-           std::optional<std::string> replay, std::optional<std::string> record, py::object on_span,
-           bool log, bool tls, std::vector<std::string> protocols, std::optional<std::string> btf_path,
-           py::object metrics, std::vector<std::string> routes, bool db_query_raw)
-        : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), protocols_(std::move(protocols)),
-          on_span_(std::move(on_span)) {
+           std::optional<std::string> replay, std::optional<std::string> record, py::object on_span, bool log,
+           bool tls, std::vector<std::string> protocols, std::optional<std::string> btf_path,
+           py::object metrics, std::vector<std::string> routes, bool db_query_raw,
+           std::vector<std::string> unix)
+        : pids_(std::move(pids)), ports_(std::move(ports)), exe_(std::move(exe)), unix_(std::move(unix)),
+          protocols_(std::move(protocols)), on_span_(std::move(on_span)) {
         MetricsArgs margs(metrics, std::move(routes));
         for (auto &g : exe_) globs_.push_back(g.c_str());
         for (auto &p : protocols_) protocol_names_.push_back(p.c_str());
+        for (auto &u : unix_) unix_paths_.push_back(u.c_str());
         beyla_tracer_opts o{};
         o.sz = sizeof(o);
         o.pids = pids_.data();
@@ -160,13 +188,19 @@ class Tracer {
         o.port_count = ports_.size();
         o.exe_globs = globs_.data();
         o.exe_glob_count = globs_.size();
+        o.unix_paths = unix_paths_.data();
+        o.unix_path_count = unix_paths_.size();
         o.on_span = &Tracer::collect;
         o.span_ctx = this;
         if (log) o.log_fn = log_to_python;
-        if (transport == "auto") o.transport = BEYLA_TRANSPORT_AUTO;
-        else if (transport == "ringbuf") o.transport = BEYLA_TRANSPORT_RINGBUF;
-        else if (transport == "perfbuf") o.transport = BEYLA_TRANSPORT_PERFBUF;
-        else throw py::value_error("transport must be 'auto', 'ringbuf' or 'perfbuf'");
+        if (transport == "auto")
+            o.transport = BEYLA_TRANSPORT_AUTO;
+        else if (transport == "ringbuf")
+            o.transport = BEYLA_TRANSPORT_RINGBUF;
+        else if (transport == "perfbuf")
+            o.transport = BEYLA_TRANSPORT_PERFBUF;
+        else
+            throw py::value_error("transport must be 'auto', 'ringbuf' or 'perfbuf'");
         o.payload_prefix = payload_prefix;
         o.ring_size = ring_size;
         o.capture_url_query = url_query;
@@ -265,7 +299,9 @@ class Tracer {
             py::gil_scoped_release nogil;
             m = beyla_tracer_metrics(t_);
         }
-        if (!m) raise_errno(errno, errno == ENOTSUP ? "metrics are off (Tracer(metrics=True))" : "metrics snapshot");
+        if (!m)
+            raise_errno(errno,
+                        errno == ENOTSUP ? "metrics are off (Tracer(metrics=True))" : "metrics snapshot");
         std::unique_ptr<beyla_metrics, void (*)(beyla_metrics *)> hold(m, beyla_metrics_free);
         py::list out;
         for (size_t i = 0; i < beyla_metrics_count(m); i++) {
@@ -299,7 +335,8 @@ class Tracer {
                     pd["zero_count"] = pt.zero_count;
                     pd["positive"] = std::vector<uint64_t>(pt.positive, pt.positive + pt.positive_count);
                 } else {
-                    pd["bucket_counts"] = std::vector<uint64_t>(pt.bucket_counts, pt.bucket_counts + pt.bucket_count);
+                    pd["bucket_counts"] =
+                        std::vector<uint64_t>(pt.bucket_counts, pt.bucket_counts + pt.bucket_count);
                 }
                 points.append(pd);
             }
@@ -317,7 +354,9 @@ class Tracer {
         {
             py::gil_scoped_release nogil;
             beyla_metrics *m = beyla_tracer_metrics(t_);
-            if (m) text = beyla_metrics_prometheus_dup(m, openmetrics ? BEYLA_PROM_OPENMETRICS : BEYLA_PROM_TEXT_0_0_4, &len);
+            if (m)
+                text = beyla_metrics_prometheus_dup(
+                    m, openmetrics ? BEYLA_PROM_OPENMETRICS : BEYLA_PROM_TEXT_0_0_4, &len);
             err = errno;
             beyla_metrics_free(m);
         }
@@ -373,6 +412,8 @@ class Tracer {
     std::vector<int32_t> pids_;
     std::vector<uint16_t> ports_;
     std::vector<std::string> exe_;
+    std::vector<std::string> unix_;
+    std::vector<const char *> unix_paths_;
     std::vector<const char *> globs_;
     std::vector<std::string> protocols_;
     std::vector<const char *> protocol_names_;
@@ -388,7 +429,8 @@ class SpanIterator {
     SpanIterator(Tracer &t, std::chrono::steady_clock::time_point deadline) : t_(t), deadline_(deadline) {}
     py::object next() {
         while (buf_.empty()) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline_ - std::chrono::steady_clock::now());
             if (t_.done() || left.count() <= 0) throw py::stop_iteration();
             py::list got = t_.poll(static_cast<int>(std::min<long long>(left.count(), 100)));
             for (auto s : got) buf_.push_back(py::reinterpret_borrow<py::object>(s));
@@ -409,7 +451,9 @@ class SpanIterator {
 
 void bind_tracer(py::module_ &m) {
     py::class_<SpanIterator>(m, "SpanIterator")
-        .def("__iter__", [](SpanIterator &it) -> SpanIterator & { return it; }, py::return_value_policy::reference)
+        .def(
+            "__iter__", [](SpanIterator &it) -> SpanIterator & { return it; },
+            py::return_value_policy::reference)
         .def("__next__", &SpanIterator::next);
     py::class_<Tracer>(m, "Tracer", R"doc(
 Traces request spans of selected processes.
@@ -425,22 +469,25 @@ the kernel's own (start() raises OSError naming it when it is missing or not BTF
 metrics=True (or a dict of options: duration_buckets, size_buckets, exponential,
 max_series, route_mode, segment_cardinality, attributes, service_name) aggregates RED
 metrics from the spans; routes=["/users/{id}"] gives http.route patterns (and turns
-metrics on). metrics() and prometheus() read them, from any thread.
+metrics on). metrics() and prometheus() read them, from any thread. unix=["/run/app.sock"]
+selects the processes listening on those unix socket paths at start.
 )doc")
-        .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string, uint32_t,
-                      uint32_t, bool, std::optional<std::string>, std::optional<std::string>, py::object, bool,
-                      bool, std::vector<std::string>, std::optional<std::string>, py::object,
-                      std::vector<std::string>, bool>(),
-             py::kw_only(), py::arg("pids") = std::vector<int32_t>{}, py::arg("ports") = std::vector<uint16_t>{},
-             py::arg("exe") = std::vector<std::string>{}, py::arg("transport") = "auto",
-             py::arg("payload_prefix") = 0, py::arg("ring_size") = 0, py::arg("url_query") = false,
-             py::arg("replay") = py::none(), py::arg("record") = py::none(), py::arg("on_span") = py::none(),
-             py::arg("log") = false, py::arg("tls") = true, py::arg("protocols") = std::vector<std::string>{},
-             py::arg("btf_path") = py::none(), py::arg("metrics") = false,
-             py::arg("routes") = std::vector<std::string>{}, py::arg("db_query_raw") = false)
+        .def(py::init<std::vector<int32_t>, std::vector<uint16_t>, std::vector<std::string>, std::string,
+                      uint32_t, uint32_t, bool, std::optional<std::string>, std::optional<std::string>,
+                      py::object, bool, bool, std::vector<std::string>, std::optional<std::string>,
+                      py::object, std::vector<std::string>, bool, std::vector<std::string>>(),
+             py::kw_only(), py::arg("pids") = std::vector<int32_t>{},
+             py::arg("ports") = std::vector<uint16_t>{}, py::arg("exe") = std::vector<std::string>{},
+             py::arg("transport") = "auto", py::arg("payload_prefix") = 0, py::arg("ring_size") = 0,
+             py::arg("url_query") = false, py::arg("replay") = py::none(), py::arg("record") = py::none(),
+             py::arg("on_span") = py::none(), py::arg("log") = false, py::arg("tls") = true,
+             py::arg("protocols") = std::vector<std::string>{}, py::arg("btf_path") = py::none(),
+             py::arg("metrics") = false, py::arg("routes") = std::vector<std::string>{},
+             py::arg("db_query_raw") = false, py::arg("unix") = std::vector<std::string>{})
         .def("start", &Tracer::start)
         .def("stop", &Tracer::stop)
-        .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100, "Wait up to timeout_ms; return the spans decoded.")
+        .def("poll", &Tracer::poll, py::arg("timeout_ms") = 100,
+             "Wait up to timeout_ms; return the spans decoded.")
         .def("stats", &Tracer::stats)
         .def("metrics", &Tracer::metrics,
              "The RED metrics so far (cumulative): a list of metrics, each with its points.")
@@ -451,18 +498,19 @@ metrics on). metrics() and prometheus() read them, from any thread.
         .def(
             "spans",
             [](Tracer &t, double timeout) {
-                return SpanIterator(t, std::chrono::steady_clock::now() + std::chrono::duration_cast<
-                                                                           std::chrono::steady_clock::duration>(
-                                                                           std::chrono::duration<double>(timeout)));
+                return SpanIterator(t, std::chrono::steady_clock::now() +
+                                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                               std::chrono::duration<double>(timeout)));
             },
             py::arg("timeout") = 1.0, py::keep_alive<0, 1>(),
             "Iterate over spans as they are decoded, for `timeout` seconds (or until a replay ends).")
-        .def("__enter__",
-             [](Tracer &t) -> Tracer & {
-                 t.start();
-                 return t;
-             },
-             py::return_value_policy::reference)
+        .def(
+            "__enter__",
+            [](Tracer &t) -> Tracer & {
+                t.start();
+                return t;
+            },
+            py::return_value_policy::reference)
         .def("__exit__", [](Tracer &t, py::object, py::object, py::object) {
             t.stop();
             return false;

@@ -25,7 +25,9 @@
 namespace {
 
 volatile sig_atomic_t g_stop = 0; // set by the signal handler only
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+    g_stop = 1;
+}
 
 struct TraceCtx {
     FILE *out = stdout;
@@ -52,8 +54,8 @@ void print_span(const beyla_span *s, void *p) {
     double ms = (s->end_time_unix_nano - s->start_time_unix_nano) / 1e6;
     fprintf(ctx->out, "%-6s %s[%u] %s %s %d %.3fms %s:%" PRId64 " -> %s:%" PRId64 "\n",
             s->kind == BEYLA_SPAN_SERVER ? "server" : "client", s->exe ? s->exe : "?", s->pid,
-            s->method ? s->method : "-", s->path ? s->path : "-", s->status, ms, ca && ca->str ? ca->str : "?",
-            cp ? cp->num : 0, sa && sa->str ? sa->str : "?", sp ? sp->num : 0);
+            s->method ? s->method : "-", s->path ? s->path : "-", s->status, ms,
+            ca && ca->str ? ca->str : "?", cp ? cp->num : 0, sa && sa->str ? sa->str : "?", sp ? sp->num : 0);
 }
 
 void print_log(beyla_log_level level, const char *msg, void *ctx) {
@@ -71,9 +73,10 @@ std::string known_protocols() {
 
 void usage(FILE *f) {
     fprintf(f,
-            "usage: beyla trace [--pid N]... [--port N]... [--exe GLOB]... [options]\n"
+            "usage: beyla trace [--pid N]... [--port N]... [--unix PATH]... [--exe GLOB]... [options]\n"
             "  --pid N           trace process N and the children it forks\n"
             "  --port N          trace processes listening on TCP port N (now or later)\n"
+            "  --unix PATH       trace processes listening on the unix socket PATH (now)\n"
             "  --exe GLOB        trace executables matching GLOB (path or base name; now or later)\n"
             "  --duration S      stop after S seconds (default: until SIGINT/SIGTERM; with\n"
             "                    --replay and --prometheus, serve until then after the replay)\n"
@@ -111,6 +114,7 @@ int cmd_trace(int argc, char **argv) {
     std::vector<int32_t> pids;
     std::vector<uint16_t> ports;
     std::vector<const char *> globs;
+    std::vector<const char *> unix_paths;
     std::vector<const char *> protocols;
     double duration = 0;
     const char *output = nullptr, *replay = nullptr, *record = nullptr;
@@ -123,21 +127,33 @@ int cmd_trace(int argc, char **argv) {
     std::vector<std::string> routes;
     std::vector<const char *> route_ptrs;
 
-    static const option longopts[] = {
-        {"pid", required_argument, nullptr, 'p'},      {"port", required_argument, nullptr, 'P'},
-        {"exe", required_argument, nullptr, 'e'},      {"duration", required_argument, nullptr, 'd'},
-        {"format", required_argument, nullptr, 'f'},   {"output", required_argument, nullptr, 'o'},
-        {"transport", required_argument, nullptr, 't'}, {"payload", required_argument, nullptr, 'b'},
-        {"ring-size", required_argument, nullptr, 'r'}, {"url-query", no_argument, nullptr, 'q'},
-        {"db-query-raw", no_argument, nullptr, 'Q'},
-        {"tls", no_argument, nullptr, 'T'},            {"no-tls", no_argument, nullptr, 'N'},
-        {"protocols", required_argument, nullptr, 'X'}, {"btf", required_argument, nullptr, 'B'},
-        {"record", required_argument, nullptr, 'R'},   {"replay", required_argument, nullptr, 'L'},
-        {"verbose", no_argument, nullptr, 'v'},        {"help", no_argument, nullptr, 'h'},
-        {"prometheus", required_argument, nullptr, 1}, {"routes", required_argument, nullptr, 2},
-        {"route-mode", required_argument, nullptr, 3}, {"max-series", required_argument, nullptr, 4},
-        {"metrics-out", required_argument, nullptr, 5}, {"no-spans", no_argument, nullptr, 6},
-        {nullptr, 0, nullptr, 0}};
+    static const option longopts[] = {{"pid", required_argument, nullptr, 'p'},
+                                      {"port", required_argument, nullptr, 'P'},
+                                      {"unix", required_argument, nullptr, 'U'},
+                                      {"exe", required_argument, nullptr, 'e'},
+                                      {"duration", required_argument, nullptr, 'd'},
+                                      {"format", required_argument, nullptr, 'f'},
+                                      {"output", required_argument, nullptr, 'o'},
+                                      {"transport", required_argument, nullptr, 't'},
+                                      {"payload", required_argument, nullptr, 'b'},
+                                      {"ring-size", required_argument, nullptr, 'r'},
+                                      {"url-query", no_argument, nullptr, 'q'},
+                                      {"db-query-raw", no_argument, nullptr, 'Q'},
+                                      {"tls", no_argument, nullptr, 'T'},
+                                      {"no-tls", no_argument, nullptr, 'N'},
+                                      {"protocols", required_argument, nullptr, 'X'},
+                                      {"btf", required_argument, nullptr, 'B'},
+                                      {"record", required_argument, nullptr, 'R'},
+                                      {"replay", required_argument, nullptr, 'L'},
+                                      {"verbose", no_argument, nullptr, 'v'},
+                                      {"help", no_argument, nullptr, 'h'},
+                                      {"prometheus", required_argument, nullptr, 1},
+                                      {"routes", required_argument, nullptr, 2},
+                                      {"route-mode", required_argument, nullptr, 3},
+                                      {"max-series", required_argument, nullptr, 4},
+                                      {"metrics-out", required_argument, nullptr, 5},
+                                      {"no-spans", no_argument, nullptr, 6},
+                                      {nullptr, 0, nullptr, 0}};
     optind = 1;
     int c;
     auto number = [](const char *s, long long lo, long long hi, const char *what) -> long long {
@@ -152,9 +168,18 @@ int cmd_trace(int argc, char **argv) {
     };
     while ((c = getopt_long(argc, argv, "vh", longopts, nullptr)) != -1) {
         switch (c) {
-        case 'p': pids.push_back(static_cast<int32_t>(number(optarg, 1, INT32_MAX, "pid"))); break;
-        case 'P': ports.push_back(static_cast<uint16_t>(number(optarg, 1, 65535, "port"))); break;
-        case 'e': globs.push_back(optarg); break;
+        case 'p':
+            pids.push_back(static_cast<int32_t>(number(optarg, 1, INT32_MAX, "pid")));
+            break;
+        case 'P':
+            ports.push_back(static_cast<uint16_t>(number(optarg, 1, 65535, "port")));
+            break;
+        case 'e':
+            globs.push_back(optarg);
+            break;
+        case 'U':
+            unix_paths.push_back(optarg);
+            break;
         case 'd': {
             char *end = nullptr;
             duration = strtod(optarg, &end);
@@ -165,29 +190,47 @@ int cmd_trace(int argc, char **argv) {
             break;
         }
         case 'f':
-            if (!strcmp(optarg, "jsonl")) ctx.jsonl = true;
-            else if (!strcmp(optarg, "text")) ctx.jsonl = false;
+            if (!strcmp(optarg, "jsonl"))
+                ctx.jsonl = true;
+            else if (!strcmp(optarg, "text"))
+                ctx.jsonl = false;
             else {
                 fprintf(stderr, "beyla trace: unknown format '%s' (jsonl or text)\n", optarg);
                 return 2;
             }
             break;
-        case 'o': output = optarg; break;
+        case 'o':
+            output = optarg;
+            break;
         case 't':
-            if (!strcmp(optarg, "auto")) opts.transport = BEYLA_TRANSPORT_AUTO;
-            else if (!strcmp(optarg, "ringbuf")) opts.transport = BEYLA_TRANSPORT_RINGBUF;
-            else if (!strcmp(optarg, "perfbuf")) opts.transport = BEYLA_TRANSPORT_PERFBUF;
+            if (!strcmp(optarg, "auto"))
+                opts.transport = BEYLA_TRANSPORT_AUTO;
+            else if (!strcmp(optarg, "ringbuf"))
+                opts.transport = BEYLA_TRANSPORT_RINGBUF;
+            else if (!strcmp(optarg, "perfbuf"))
+                opts.transport = BEYLA_TRANSPORT_PERFBUF;
             else {
                 fprintf(stderr, "beyla trace: unknown transport '%s'\n", optarg);
                 return 2;
             }
             break;
-        case 'b': opts.payload_prefix = static_cast<uint32_t>(number(optarg, 1, 1 << 20, "payload size")); break;
-        case 'r': opts.ring_size = static_cast<uint32_t>(number(optarg, 1, 1LL << 31, "ring size")); break;
-        case 'q': opts.capture_url_query = true; break;
-        case 'Q': opts.capture_db_query_raw = true; break;
-        case 'T': break; // the default now; accepted for command lines that name it
-        case 'N': opts.no_tls = true; break;
+        case 'b':
+            opts.payload_prefix = static_cast<uint32_t>(number(optarg, 1, 1 << 20, "payload size"));
+            break;
+        case 'r':
+            opts.ring_size = static_cast<uint32_t>(number(optarg, 1, 1LL << 31, "ring size"));
+            break;
+        case 'q':
+            opts.capture_url_query = true;
+            break;
+        case 'Q':
+            opts.capture_db_query_raw = true;
+            break;
+        case 'T':
+            break; // the default now; accepted for command lines that name it
+        case 'N':
+            opts.no_tls = true;
+            break;
         case 'X':
             // Comma-separated registry names; the library rejects unknown ones by name.
             for (char *tok = strtok(optarg, ","); tok; tok = strtok(nullptr, ","))
@@ -204,20 +247,33 @@ int cmd_trace(int argc, char **argv) {
             }
             opts.btf_path = optarg;
             break;
-        case 'R': record = optarg; break;
-        case 'L': replay = optarg; break;
-        case 'v': verbosity++; break;
-        case 'h': usage(stdout); return 0;
-        case 1: prometheus = optarg, want_metrics = true; break;
+        case 'R':
+            record = optarg;
+            break;
+        case 'L':
+            replay = optarg;
+            break;
+        case 'v':
+            verbosity++;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 1:
+            prometheus = optarg, want_metrics = true;
+            break;
         case 2:
             for (char *tok = strtok(optarg, ","); tok; tok = strtok(nullptr, ","))
                 if (*tok) routes.emplace_back(tok);
             want_metrics = true;
             break;
         case 3:
-            if (!strcmp(optarg, "heuristic")) mopts.route_mode = BEYLA_ROUTE_HEURISTIC;
-            else if (!strcmp(optarg, "low-cardinality")) mopts.route_mode = BEYLA_ROUTE_LOW_CARDINALITY;
-            else if (!strcmp(optarg, "patterns-only")) mopts.route_mode = BEYLA_ROUTE_PATTERNS_ONLY;
+            if (!strcmp(optarg, "heuristic"))
+                mopts.route_mode = BEYLA_ROUTE_HEURISTIC;
+            else if (!strcmp(optarg, "low-cardinality"))
+                mopts.route_mode = BEYLA_ROUTE_LOW_CARDINALITY;
+            else if (!strcmp(optarg, "patterns-only"))
+                mopts.route_mode = BEYLA_ROUTE_PATTERNS_ONLY;
             else {
                 fprintf(stderr, "beyla trace: unknown route mode '%s'\n", optarg);
                 return 2;
@@ -228,17 +284,23 @@ int cmd_trace(int argc, char **argv) {
             mopts.max_series = static_cast<uint32_t>(number(optarg, 1, 1 << 20, "max series"));
             want_metrics = true;
             break;
-        case 5: metrics_out = optarg, want_metrics = true; break;
-        case 6: no_spans = true; break;
-        default: usage(stderr); return 2;
+        case 5:
+            metrics_out = optarg, want_metrics = true;
+            break;
+        case 6:
+            no_spans = true;
+            break;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "beyla trace: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (pids.empty() && ports.empty() && globs.empty() && !replay) {
-        fprintf(stderr, "beyla trace: select something to trace with --pid, --port or --exe\n");
+    if (pids.empty() && ports.empty() && globs.empty() && unix_paths.empty() && !replay) {
+        fprintf(stderr, "beyla trace: select something to trace with --pid, --port, --unix or --exe\n");
         usage(stderr);
         return 2;
     }
@@ -255,6 +317,8 @@ int cmd_trace(int argc, char **argv) {
     opts.port_count = ports.size();
     opts.exe_globs = globs.data();
     opts.exe_glob_count = globs.size();
+    opts.unix_paths = unix_paths.data();
+    opts.unix_path_count = unix_paths.size();
     if (!no_spans) {
         opts.on_span = print_span;
         opts.span_ctx = &ctx;
@@ -279,7 +343,8 @@ int cmd_trace(int argc, char **argv) {
     }
     HttpServer server;
     if (prometheus) {
-        std::string e = server.start(prometheus, "/metrics", [t](bool om) { return prometheus_reply(beyla_tracer_metrics(t), om); });
+        std::string e = server.start(prometheus, "/metrics",
+                                     [t](bool om) { return prometheus_reply(beyla_tracer_metrics(t), om); });
         if (!e.empty()) {
             fprintf(stderr, "beyla trace: --prometheus: %s\n", e.c_str());
             beyla_tracer_free(t);
@@ -331,12 +396,13 @@ int cmd_trace(int argc, char **argv) {
                 " processes=%" PRIu64 "\n"
                 "beyla: drops: ring_full=%" PRIu64 " perf_lost=%" PRIu64 " read_fault=%" PRIu64
                 " conn_limit=%" PRIu64 "\n"
-                "beyla: truncated=%" PRIu64 " parse_errors=%" PRIu64 " unmatched=%" PRIu64 " unknown_protocol=%" PRIu64
-                " malformed=%" PRIu64 " incomplete=%" PRIu64 " tls_undecoded=%" PRIu64 " gaps=%" PRIu64
-                " gap_bytes=%" PRIu64 "\n",
-                st.events, st.bytes, st.spans, st.connections, st.processes, st.drop_ring_full, st.drop_perf_lost,
-                st.drop_read_fault, st.drop_conn_limit, st.truncated, st.parse_errors, st.unmatched, st.unknown_protocol,
-                st.malformed, st.incomplete, st.tls_undecoded, st.gaps, st.gap_bytes);
+                "beyla: truncated=%" PRIu64 " parse_errors=%" PRIu64 " unmatched=%" PRIu64
+                " unknown_protocol=%" PRIu64 " malformed=%" PRIu64 " incomplete=%" PRIu64
+                " tls_undecoded=%" PRIu64 " gaps=%" PRIu64 " gap_bytes=%" PRIu64 "\n",
+                st.events, st.bytes, st.spans, st.connections, st.processes, st.drop_ring_full,
+                st.drop_perf_lost, st.drop_read_fault, st.drop_conn_limit, st.truncated, st.parse_errors,
+                st.unmatched, st.unknown_protocol, st.malformed, st.incomplete, st.tls_undecoded, st.gaps,
+                st.gap_bytes);
     }
     // Protocol-specific counters, one line when there are any.
     std::string counters;
@@ -351,7 +417,8 @@ int cmd_trace(int argc, char **argv) {
     for (size_t i = 0;; i++) {
         BEYLA_OPTS(beyla_tls_library, lib);
         if (beyla_tracer_tls_library(t, i, &lib) != 0) break;
-        fprintf(stderr, "beyla: tls library %s %s (%u functions), processes:", lib.kind, lib.path, lib.functions);
+        fprintf(stderr, "beyla: tls library %s %s (%u functions), processes:", lib.kind, lib.path,
+                lib.functions);
         for (uint32_t j = 0; j < lib.pid_count; j++) fprintf(stderr, " %u", lib.pids[j]);
         fputc('\n', stderr);
     }

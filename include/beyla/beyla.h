@@ -329,7 +329,7 @@ struct beyla_tracer_opts {
 	 * set. */
 	bool capture_tls;
 	/* Protocols to decode, by name (beyla_protocol_list()): "http" (HTTP/1.x), "http2",
-	 * "grpc", ...; protocol_count 0 decodes every one. An unknown name fails with -EINVAL.
+	 * "grpc", "redis", "memcached" (Since 0.4), ...; protocol_count 0 decodes every one. An unknown name fails with -EINVAL.
 	 * Since 0.2. */
 	const char *const *protocols;
 	size_t protocol_count;
@@ -348,9 +348,15 @@ struct beyla_tracer_opts {
 	/* Database spans: db.query.text exactly as sent. Off by default: string and number
 	 * literals become "?" (they may hold secrets). Since 0.4. */
 	bool capture_db_query_raw;
+	/* Since 0.4: processes holding a unix stream socket listening on one of these paths
+	 * (as /proc/net/unix lists them), selected at start like pids. Unix stream sockets are
+	 * captured like TCP whatever selected the process: network.transport "unix",
+	 * server.address the socket's path. */
+	const char *const *unix_paths;
+	size_t unix_path_count;
 	size_t : 0;
 };
-#define beyla_tracer_opts__last_field capture_db_query_raw
+#define beyla_tracer_opts__last_field unix_path_count
 
 struct beyla_tracer;
 

@@ -1,5 +1,7 @@
 #include "core/proc_scan.h"
 
+#include "core/unix_paths.h"
+
 #include <dirent.h>
 #include <fnmatch.h>
 #include <unistd.h>
@@ -105,6 +107,16 @@ std::set<uint64_t> ProcScanner::listening_inodes(const std::vector<uint16_t> &po
     return inodes;
 }
 
+std::set<uint64_t> ProcScanner::listening_unix_inodes(const std::vector<std::string> &paths) const {
+    std::set<uint64_t> inodes;
+    for (const UnixSocketEntry &e : read_proc_net_unix(root_ + "/net/unix")) {
+        if (!e.listening || e.type != 1 /* SOCK_STREAM */) continue;
+        for (const auto &p : paths)
+            if (p == e.path) inodes.insert(e.inode);
+    }
+    return inodes;
+}
+
 bool ProcScanner::holds_socket(uint32_t pid, const std::set<uint64_t> &inodes) const {
     std::string dir = root_ + "/" + std::to_string(pid) + "/fd";
     DIR *d = opendir(dir.c_str());
@@ -131,6 +143,7 @@ std::set<uint32_t> ProcScanner::select(const Selection &sel) const {
     auto procs = list();
     std::set<uint64_t> inodes;
     if (!sel.ports.empty()) inodes = listening_inodes(sel.ports);
+    if (!sel.unix_paths.empty()) inodes.merge(listening_unix_inodes(sel.unix_paths));
     for (auto [pid, ppid] : procs) {
         (void)ppid;
         bool match = false;

@@ -1,6 +1,7 @@
 // Reading /proc to pick the processes to trace at start-up: by pid (and descendants),
-// by executable glob, and by listening TCP port. Later processes are picked up from
-// exec/fork events and, for ports, by the kernel at accept().
+// by executable glob, by listening TCP port, and by listening unix-socket path. Later
+// processes are picked up from exec/fork events and, for ports, by the kernel at accept();
+// a unix-socket path selects the processes holding its listener at start-up.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,8 @@ struct Selection {
     std::vector<int32_t> pids;
     std::vector<uint16_t> ports;
     std::vector<std::string> exe_globs;
-    bool empty() const { return pids.empty() && ports.empty() && exe_globs.empty(); }
+    std::vector<std::string> unix_paths; // paths of listening unix stream sockets
+    bool empty() const { return pids.empty() && ports.empty() && exe_globs.empty() && unix_paths.empty(); }
 };
 
 class ProcScanner {
@@ -29,6 +31,8 @@ class ProcScanner {
     std::string exe_name(uint32_t pid) const;
     // Inodes of TCP sockets in LISTEN state on one of the ports (IPv4 and IPv6).
     std::set<uint64_t> listening_inodes(const std::vector<uint16_t> &ports) const;
+    // Inodes of unix stream sockets listening on one of the paths (/proc/net/unix).
+    std::set<uint64_t> listening_unix_inodes(const std::vector<std::string> &paths) const;
     // Whether pid holds one of the socket inodes.
     bool holds_socket(uint32_t pid, const std::set<uint64_t> &inodes) const;
 

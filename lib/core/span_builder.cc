@@ -49,7 +49,11 @@ const beyla_span &SpanBuilder::build(const SpanInput &in) {
         if (!in.scheme.empty()) add_str("url.scheme", scheme_, in.scheme);
     }
     if (ex.status >= 0) add_int("http.response.status_code", ex.status);
-    if (in.addr && in.addr->family) {
+    if (in.addr && in.addr->family == AF_UNIX) {
+        // No ports, no client address: a unix socket's server is its path.
+        attrs_.push_back(beyla_attr{"network.transport", BEYLA_ATTR_STRING, "unix", 0});
+        if (!in.unix_path.empty()) add_str("server.address", unix_path_, in.unix_path);
+    } else if (in.addr && in.addr->family) {
         // Server spans: we are the server (local end). Client spans: the peer is.
         bool server = in.kind == BEYLA_SPAN_SERVER;
         const uint8_t *srv = server ? in.addr->laddr : in.addr->raddr;

@@ -25,6 +25,7 @@ struct SpanInput {
     const beyla_sockaddr *addr = nullptr;    // local/remote of the traced process's socket
     const protocols::Exchange *ex = nullptr; // what the protocol decoded
     std::string_view scheme;                 // "" unless known (https over TLS probes); only for URLs
+    std::string_view unix_path;              // a unix socket's path (addr->family AF_UNIX), "" unknown
 };
 
 class SpanBuilder {
@@ -48,7 +49,7 @@ class SpanBuilder {
 
     bool with_query_;
     // Fixed slots: attrs point into them, so they are never resized while a span lives.
-    std::string method_, path_, query_, exe_, version_, scheme_, error_;
+    std::string method_, path_, query_, exe_, version_, scheme_, error_, unix_path_;
     // One per protocol-specific string attribute, reused span to span (a deque: growing it
     // never moves the strings earlier attrs point into).
     std::deque<std::string> extra_;

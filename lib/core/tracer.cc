@@ -8,6 +8,7 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "caps/parsers.h"
@@ -55,6 +56,8 @@ struct ConnState {
     // By direction: the stream position the next event should start at (BEYLA_DATA_F_POS).
     uint64_t next_pos[2] = {0, 0};
     bool pos_known[2] = {false, false};
+    // A unix socket's path (server.address), found once while the socket is listed.
+    std::string unix_path;
 };
 
 namespace {
@@ -96,7 +99,8 @@ int64_t mono_to_unix_offset() {
 }
 
 Tracer::Tracer(TracerOptions opts)
-    : opts_(std::move(opts)), procs_(opts_.proc_root), spans_(opts_.capture_url_query) {
+    : opts_(std::move(opts)), procs_(opts_.proc_root), spans_(opts_.capture_url_query),
+      unix_paths_(opts_.proc_root) {
     if (opts_.payload_prefix == 0) opts_.payload_prefix = BEYLA_DEFAULT_PAYLOAD;
     if (opts_.payload_prefix > BEYLA_MAX_PAYLOAD)
         fail(EINVAL, "payload_prefix {} is over the maximum of {}", opts_.payload_prefix, BEYLA_MAX_PAYLOAD);
@@ -288,7 +292,21 @@ ConnState *Tracer::conn_for(const beyla_event_header &hdr, const beyla_sockaddr 
 void Tracer::on_conn_open(const beyla_conn_event &ev) {
     ConnKey key{ev.hdr.tgid, ev.hdr.fd};
     if (conns_.count(key)) close_conn(key, ev.hdr.ts_enter);
-    conn_for(ev.hdr, ev.addr, ev.role);
+    if (ConnState *c = conn_for(ev.hdr, ev.addr, ev.role)) resolve_unix(*c, ev.hdr.ts_exit);
+}
+
+void Tracer::resolve_unix(ConnState &c, uint64_t ts) {
+    if (c.addr.family != AF_UNIX || !c.unix_path.empty()) return;
+    // The server's own socket, or the client's peer, is listed with the listener's path;
+    // a socket of unknown role may be either.
+    uint64_t own = 0, peer = 0;
+    memcpy(&own, c.addr.laddr, sizeof(own));
+    memcpy(&peer, c.addr.raddr, sizeof(peer));
+    const Role role = c.proto && c.proto->role() != Role::kUnknown ? c.proto->role() : c.role;
+    if (role != Role::kClient) c.unix_path = unix_paths_.path(own, ts);
+    if (c.unix_path.empty() && role != Role::kServer) c.unix_path = unix_paths_.path(peer, ts);
+    // Gone already (a short connection): a server's socket has its listener's path.
+    if (c.unix_path.empty() && role == Role::kServer) c.unix_path = unix_paths_.listener_path(c.tgid, ts);
 }
 
 void Tracer::on_conn_close(const beyla_event_header &hdr) {
@@ -310,6 +328,12 @@ void Tracer::on_data(const beyla_data_event &ev, size_t size) {
     c->last_seen = ev.hdr.ts_exit;
     c->last_tid[ev.direction] = ev.hdr.tid;
     if (!c->addr.family && ev.addr.family) c->addr = ev.addr;
+    // A unix client's peer has no inode until the server accepts it (connect sees the
+    // embryo socket): later events bring it.
+    static constexpr uint8_t kNoInode[8] = {};
+    if (c->addr.family == AF_UNIX && ev.addr.family == AF_UNIX && !memcmp(c->addr.raddr, kNoInode, 8))
+        memcpy(c->addr.raddr, ev.addr.raddr, 8);
+    resolve_unix(*c, ev.hdr.ts_exit);
     if (c->role == Role::kUnknown && (ev.role == BEYLA_ROLE_SERVER || ev.role == BEYLA_ROLE_CLIENT)) {
         c->role = static_cast<Role>(ev.role);
         if (c->proto) c->proto->set_role(c->role);
@@ -572,6 +596,10 @@ void Tracer::emit(ConnState &c, const protocols::Exchange &ex) {
     in.tid = c.last_tid[server ? BEYLA_DIR_INGRESS : BEYLA_DIR_EGRESS];
     in.exe = exe_name(c.tgid, nullptr);
     in.addr = &c.addr;
+    if (c.addr.family == AF_UNIX) {
+        resolve_unix(c, ex.ts_end);
+        in.unix_path = c.unix_path;
+    }
     if (c.tls) in.scheme = "https";
     if (ex.incomplete) st_.incomplete++;
     const beyla_span &span = spans_.build(in);

@@ -17,6 +17,7 @@
 #include "core/proc_scan.h"
 #include "core/reorder_buffer.h"
 #include "core/span_builder.h"
+#include "core/unix_paths.h"
 #include "metrics/aggregator.h"
 #include "protocols/common/protocol.h"
 #include "source/event_source.h"
@@ -115,6 +116,7 @@ class Tracer {
     void restart(ConnState &c);
     void fold_counters(ConnState &c);
     void emit(ConnState &c, const protocols::Exchange &ex);
+    void resolve_unix(ConnState &c, uint64_t ts); // server.address of a unix socket
     void hand_off(ConnState &c, const protocols::Handoff &h);
     // Asks the kernel to copy more of each syscall on c when its protocol needs it.
     void widen(ConnState &c, const protocols::Protocol &p);
@@ -134,6 +136,7 @@ class Tracer {
     std::unique_ptr<RecordingWriter> recorder_;
     ProcScanner procs_;
     SpanBuilder spans_;
+    UnixPaths unix_paths_; // server.address of unix-socket spans
     std::unique_ptr<metrics::Aggregator> metrics_;
     std::vector<const protocols::Protocol *> protocols_; // enabled, in inference order
     protocols::NamedCounters counters_;

@@ -2,15 +2,20 @@
 
 #include "protocols/http1/protocol.h"
 #include "protocols/http2/protocol.h"
+#include "protocols/memcached/protocol.h"
+#include "protocols/redis/protocol.h"
 
 namespace beyla::protocols {
 
 namespace {
 
 // Inference order: the most specific first (the HTTP/2 preface is also an HTTP/1-shaped
-// request line).
+// request line; an inline Redis command "GET key" too, which Redis claims only once its
+// line is whole and has no HTTP version).
 const Protocol *const kProtocols[] = {
     &http2::protocol(),
+    &redis::protocol(),
+    &memcached::protocol(),
     &http1::protocol(),
 };
 

@@ -202,6 +202,37 @@ def hpack():
     write("hpack", "updates", bytes([8 | 1]) + struct.pack("<H", len(upd)) + upd)
 
 
+def resp_cmd(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def redis():
+    # Role client (mode 2): commands are egress (ctl bit 0 set), replies ingress.
+    reqs = resp_cmd(b"SET", b"k", b"v") + resp_cmd(b"GET", b"k") + b"PING\r\n" + resp_cmd(b"MULTI") + \
+        resp_cmd(b"INCR", b"n") + resp_cmd(b"EXEC") + resp_cmd(b"SUBSCRIBE", b"a", b"b")
+    resps = b"+OK\r\n$1\r\nv\r\n+PONG\r\n+OK\r\n+QUEUED\r\n*1\r\n:1\r\n" + \
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n" + \
+        b">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$2\r\nhi\r\n"
+    write("redis", "client", bytes([2]) + chunks(reqs, 60, 1) + chunks(resps, 60, 0))
+    resp3 = b"%1\r\n+a\r\n~2\r\n_\r\n#t\r\n|1\r\n+k\r\n,1.5\r\n=7\r\ntxt:abc\r\n(12345\r\n!3\r\nERR\r\n-WRONGTYPE x\r\n"
+    write("redis", "resp3", bytes([2]) + chunks(resp_cmd(b"PING") * 6, 80, 1) + chunks(resp3, 80, 0))
+    write("redis", "server_gap", bytes([1]) + chunks(resp_cmd(b"GET", b"a") * 3, 40, 0) + bytes([0xfe, 8]) +
+          chunks(b"$3\r\nabc\r\n$-1\r\n", 40, 1))
+
+
+def memcached():
+    reqs = b"set k 0 0 5\r\nhello\r\nget k a b\r\ndelete k noreply\r\nincr n 1\r\nmg k v q\r\nmn\r\n" + \
+        b"ms k 2 T0\r\nhi\r\ntouch k 1\r\nversion\r\nstats\r\n"
+    resps = b"STORED\r\nVALUE k 0 5\r\nhello\r\nEND\r\n6\r\nVA 5\r\nhello\r\nMN\r\nHD\r\nTOUCHED\r\n" + \
+        b"VERSION 1.6\r\nSTAT pid 1\r\nEND\r\nCLIENT_ERROR bad\r\n"
+    write("memcached", "client", bytes([2]) + chunks(reqs, 50, 1) + chunks(resps, 50, 0))
+    write("memcached", "binary", bytes([2]) + bytes([1, 27]) + bytes([0x80, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 3]) +
+          bytes(12) + b"foo")
+
+
 if __name__ == "__main__":
     http1_parse()
     http1_stitcher()
@@ -210,3 +241,5 @@ if __name__ == "__main__":
     event_decoder()
     http2_frames()
     hpack()
+    redis()
+    memcached()
